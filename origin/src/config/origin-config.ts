@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { parseEnv } from "#shared/config/parse-env";
+import { AerospikeHosts } from "./aerospike-hosts.js";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const flag = z
+  .enum(["true", "false", "1", "0"], { message: 'expected "true" or "false"' })
+  .transform((v) => v === "true" || v === "1");
+
+const OriginEnv = z
+  .object({
+    ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
+    /** 0 asks the OS for a free port (tests). */
+    ORIGIN_PORT: port.default(8788),
+    REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes").default("local"),
+    ORIGIN_SIGNING_SECRET: z.string({ message: "expected the secret shared with the edge" }).min(16, "expected at least 16 characters"),
+    STORE: z.enum(["lmdb", "aerospike"]).default("lmdb"),
+    LMDB_PATH: z.string().min(1).default(".data/lmdb"),
+    AEROSPIKE_HOSTS: AerospikeHosts.optional(),
+    AEROSPIKE_NAMESPACE: z.string().min(1).max(31).default("test"),
+    // Reads sit on the request path: 250 ms with retries, well inside the edge's budget plus slack.
+    AEROSPIKE_READ_TIMEOUT_MS: positiveMs.default(250),
+    // A 1,000-key batch fans out to every node; 1 s bounds a slow node without failing healthy ones.
+    AEROSPIKE_BATCH_TIMEOUT_MS: positiveMs.default(1_000),
+    // Writes are off the request path (events, admin): 1 s before we report the store as failing.
+    AEROSPIKE_WRITE_TIMEOUT_MS: positiveMs.default(1_000),
+    // The client's own default pool size per node; commands beyond it fail with -7.
+    AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
+    SEED_DEMO_DATA: flag.default(false),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.STORE === "aerospike" && !env.AEROSPIKE_HOSTS) {
+      ctx.addIssue({ code: "custom", path: ["AEROSPIKE_HOSTS"], message: "required when STORE=aerospike (host:port[,host:port])" });
+    }
+  });
+
+export type OriginConfig = ReturnType<typeof loadOriginConfig>;
+
+/** Parses the origin's configuration once at start-up; throws `ConfigError` naming each bad variable. */
+export function loadOriginConfig(source: Record<string, string | undefined> = process.env) {
+  const env = parseEnv(OriginEnv, source, "origin");
+  return {
+    host: env.ORIGIN_HOST,
+    port: env.ORIGIN_PORT,
+    region: env.REGION,
+    signingSecret: env.ORIGIN_SIGNING_SECRET,
+    seedDemoData: env.SEED_DEMO_DATA,
+    logLevel: env.LOG_LEVEL,
+    store:
+      env.STORE === "aerospike"
+        ? {
+            kind: "aerospike" as const,
+            namespace: env.AEROSPIKE_NAMESPACE,
+            hosts: env.AEROSPIKE_HOSTS ?? [],
+            readTimeoutMs: env.AEROSPIKE_READ_TIMEOUT_MS,
+            batchTimeoutMs: env.AEROSPIKE_BATCH_TIMEOUT_MS,
+            writeTimeoutMs: env.AEROSPIKE_WRITE_TIMEOUT_MS,
+            maxConnsPerNode: env.AEROSPIKE_MAX_CONNS_PER_NODE,
+            // Never more in flight than one node's pool, even if every command hits that node.
+            maxInFlight: env.AEROSPIKE_MAX_CONNS_PER_NODE,
+          }
+        : { kind: "lmdb" as const, namespace: "reco", path: env.LMDB_PATH },
+  };
+}

@@ -1,0 +1,231 @@
+import Aerospike from "aerospike";
+import pLimit, { type LimitFunction } from "p-limit";
+import {
+  type Bins,
+  type BinsPatch,
+  type BinValue,
+  type Operation,
+  type OperateResult,
+  type PutOptions,
+  type RecordKey,
+  StoreError,
+  type StorePort,
+  type StoreRecord,
+  TTL_KEEP,
+  TTL_NEVER,
+  type WriteOptions,
+} from "../port.js";
+import { assertValidBins, assertValidKey, assertValidOperations, assertValidTtl } from "../validate.js";
+import { isNotFound, toStoreError } from "./errors.js";
+import { toAerospikeOperations } from "./operations.js";
+
+const { Key, policy, batchType } = Aerospike;
+
+export interface AerospikeStoreOptions {
+  /** Seed hosts, e.g. `[{ addr: "127.0.0.1", port: 3000 }]`. */
+  hosts: { addr: string; port: number }[];
+  /** Per-read budget including retries. */
+  readTimeoutMs: number;
+  /** Per-batch budget including retries; batches touch every node. */
+  batchTimeoutMs: number;
+  /** Per-write budget. */
+  writeTimeoutMs: number;
+  /** Upper bound of commands in flight from this process. */
+  maxInFlight: number;
+  /** Connection pool size per node; the client fails commands beyond it (error -7). */
+  maxConnsPerNode: number;
+}
+
+/** Never-expiring records report a TTL of -1 or 2^32-1 depending on client path. */
+const NO_EXPIRY_TTLS = new Set([-1, 0xffffffff]);
+
+function toRecord(record: Aerospike.AerospikeRecord, now: number): StoreRecord {
+  const ttl = record.ttl;
+  const bins: Bins = {};
+  for (const [name, value] of Object.entries(record.bins ?? {})) {
+    if (value !== null && value !== undefined) bins[name] = value as BinValue;
+  }
+  return {
+    bins,
+    gen: record.gen ?? 0,
+    expiresAt: ttl === undefined || NO_EXPIRY_TTLS.has(ttl) || ttl <= 0 ? null : now + ttl * 1000,
+  };
+}
+
+/**
+ * The production store: a thin adapter over the official `aerospike` client.
+ * Batch reads are one `batchRead` call; every command has a timeout and
+ * retries only where retrying cannot double-apply (reads, merges), and the
+ * number of commands in flight is bounded so the client's per-node
+ * connection limit is never exceeded.
+ */
+export class AerospikeStore implements StorePort {
+  readonly kind = "aerospike" as const;
+  private readonly limit: LimitFunction;
+  private readonly readPolicy: Aerospike.ReadPolicy;
+  private readonly batchPolicy: Aerospike.BatchPolicy;
+  private closed = false;
+
+  private constructor(
+    private readonly client: Aerospike.Client,
+    private readonly options: AerospikeStoreOptions,
+  ) {
+    this.limit = pLimit(options.maxInFlight);
+    // Reads are idempotent: retry twice within the budget (e.g. across a node change).
+    this.readPolicy = new policy.ReadPolicy({
+      totalTimeout: options.readTimeoutMs,
+      socketTimeout: options.readTimeoutMs,
+      maxRetries: 2,
+    });
+    this.batchPolicy = new policy.BatchPolicy({
+      totalTimeout: options.batchTimeoutMs,
+      socketTimeout: options.batchTimeoutMs,
+      maxRetries: 2,
+    });
+  }
+
+  static async connect(options: AerospikeStoreOptions): Promise<AerospikeStore> {
+    try {
+      const client = await Aerospike.connect({
+        hosts: options.hosts,
+        maxConnsPerNode: options.maxConnsPerNode,
+        // A cold cluster connect on a busy box can take a while; fail start-up after 5 s.
+        connTimeoutMs: 5_000,
+        log: { level: Aerospike.log.OFF },
+      });
+      return new AerospikeStore(client, options);
+    } catch (error) {
+      const hosts = options.hosts.map((h) => `${h.addr}:${h.port}`).join(",");
+      throw toStoreError(error, `cannot connect to Aerospike at ${hosts}`);
+    }
+  }
+
+  private key(key: RecordKey): Aerospike.Key {
+    assertValidKey(key);
+    return new Key(key.ns, key.set, key.key);
+  }
+
+  private run<T>(context: string, command: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError("unavailable", "store is closed"));
+    return this.limit(async () => {
+      try {
+        return await command();
+      } catch (error) {
+        throw toStoreError(error, context);
+      }
+    });
+  }
+
+  private operatePolicy(expectGen: number | undefined, retries: number): Aerospike.OperatePolicy {
+    const props: Record<string, unknown> = {
+      totalTimeout: this.options.writeTimeoutMs,
+      socketTimeout: this.options.writeTimeoutMs,
+      maxRetries: retries,
+    };
+    if (expectGen === 0) props.exists = policy.exists.CREATE;
+    else if (expectGen !== undefined) {
+      props.gen = policy.gen.EQ;
+      props.exists = policy.exists.UPDATE;
+    }
+    return new policy.OperatePolicy(props);
+  }
+
+  get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
+    const k = this.key(key);
+    return this.run("get", async () => {
+      try {
+        const record = bins
+          ? await this.client.select(k, [...bins], this.readPolicy)
+          : await this.client.get(k, this.readPolicy);
+        return toRecord(record, Date.now());
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw error;
+      }
+    });
+  }
+
+  batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    const requests: Aerospike.BatchReadRecord[] = keys.map((key) =>
+      bins
+        ? { type: batchType.BATCH_READ, key: this.key(key), bins: [...bins] }
+        : { type: batchType.BATCH_READ, key: this.key(key), readAllBins: true },
+    );
+    return this.run("batchGet", async () => {
+      const results = await this.client.batchRead(requests, this.batchPolicy);
+      const now = Date.now();
+      return results.map((result) => {
+        if (result.status === Aerospike.status.OK && result.record) return toRecord(result.record, now);
+        if (result.status === Aerospike.status.ERR_RECORD_NOT_FOUND) return null;
+        throw toStoreError({ code: result.status, message: `batch item status ${result.status}` }, "batchGet");
+      });
+    });
+  }
+
+  put(key: RecordKey, bins: BinsPatch, options: PutOptions = {}): Promise<{ gen: number }> {
+    const k = this.key(key);
+    assertValidBins(bins);
+    assertValidTtl(options.ttl);
+    // Written as one operate (not client.put) so the new generation comes back
+    // in the same round trip; `replace` deletes the old bins in the same command.
+    const writes: Operation[] = Object.entries(bins).map(([bin, value]) => ({ op: "put", bin, value }));
+    const ops = toAerospikeOperations(writes);
+    if (options.replace) ops.unshift(Aerospike.operations.delete());
+    // A plain write is idempotent, so one retry is safe; a generation-checked one is not.
+    const retries = options.expectGen === undefined ? 1 : 0;
+    const operatePolicy = this.operatePolicy(options.expectGen, retries);
+    const ttl = options.ttl ?? TTL_NEVER;
+    return this.run("put", async () => {
+      const record = await this.client.operate(k, ops, { ttl }, operatePolicy);
+      return { gen: record.gen ?? 0 };
+    });
+  }
+
+  remove(key: RecordKey): Promise<boolean> {
+    const k = this.key(key);
+    return this.run("remove", async () => {
+      try {
+        await this.client.remove(k);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  operate(key: RecordKey, operations: readonly Operation[], options: WriteOptions = {}): Promise<OperateResult> {
+    const k = this.key(key);
+    assertValidOperations(operations);
+    assertValidTtl(options.ttl);
+    const ops = toAerospikeOperations(operations);
+    const readBins = new Set(operations.filter((o) => o.op === "read").map((o) => o.bin));
+    // Increments are not idempotent: never retry, so a timeout can not double-count.
+    const operatePolicy = this.operatePolicy(options.expectGen, 0);
+    const ttl = options.ttl ?? TTL_KEEP;
+    return this.run("operate", async () => {
+      const record = await this.client.operate(k, ops, { ttl }, operatePolicy);
+      const bins: Bins = {};
+      for (const name of readBins) {
+        const value = record.bins?.[name];
+        if (value !== null && value !== undefined) bins[name] = value as BinValue;
+      }
+      return { gen: record.gen ?? 0, bins };
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.closed && this.client.isConnected(true);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let queued and in-flight commands finish before the connections go.
+    while (this.limit.activeCount + this.limit.pendingCount > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.client.close(false);
+  }
+}

@@ -1,0 +1,75 @@
+import { type BinValue, type Bins, type Operation, StoreError } from "../port.js";
+
+function sameValue(a: BinValue, b: BinValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object") return false;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function isMap(value: BinValue | undefined): value is { [key: string]: BinValue } {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function mismatch(operation: Operation, expected: string): StoreError {
+  return new StoreError("bin_type_mismatch", `${operation.op} on bin "${operation.bin}" needs a ${expected}`);
+}
+
+/**
+ * Applies `operate` steps to a record's bins in memory (mutating `bins`), with
+ * Aerospike's semantics, and returns what the `read` steps saw. Throws
+ * `StoreError` before the caller writes anything if a step does not fit a bin.
+ */
+export function applyOperations(bins: Bins, operations: readonly Operation[]): Bins {
+  const reads: Bins = {};
+  for (const operation of operations) {
+    const current = bins[operation.bin];
+    switch (operation.op) {
+      case "add": {
+        if (current !== undefined && typeof current !== "number") throw mismatch(operation, "number");
+        bins[operation.bin] = (current ?? 0) + operation.value;
+        break;
+      }
+      case "put": {
+        if (operation.value === null) delete bins[operation.bin];
+        else bins[operation.bin] = operation.value;
+        break;
+      }
+      case "listPush": {
+        if (current !== undefined && !Array.isArray(current)) throw mismatch(operation, "list");
+        let list = current ?? [];
+        if (operation.unique) {
+          list = list.filter((item) => !operation.values.some((value) => sameValue(item, value)));
+        }
+        list = operation.front ? [...operation.values, ...list] : [...list, ...operation.values];
+        const cap = operation.cap;
+        if (cap !== undefined && list.length > cap) {
+          list = operation.front ? list.slice(0, cap) : list.slice(list.length - cap);
+        }
+        bins[operation.bin] = list;
+        break;
+      }
+      case "mapPut":
+      case "mapAdd": {
+        if (current !== undefined && !isMap(current)) throw mismatch(operation, "map");
+        const map = current ?? {};
+        if (operation.op === "mapPut") {
+          map[operation.key] = operation.value;
+        } else {
+          const entry = map[operation.key];
+          if (entry !== undefined && typeof entry !== "number") throw mismatch(operation, "map of numbers");
+          map[operation.key] = (entry ?? 0) + operation.value;
+        }
+        bins[operation.bin] = map;
+        break;
+      }
+      case "read": {
+        if (current !== undefined) reads[operation.bin] = current;
+        break;
+      }
+    }
+  }
+  return reads;
+}

@@ -1,0 +1,263 @@
+import { type Database, open, type RootDatabase } from "lmdb";
+import {
+  type Bins,
+  type BinsPatch,
+  type Operation,
+  type OperateResult,
+  type PutOptions,
+  type RecordKey,
+  StoreError,
+  type StorePort,
+  type StoreRecord,
+  TTL_KEEP,
+  TTL_NEVER,
+  type WriteOptions,
+} from "../port.js";
+import {
+  assertValidBins,
+  assertValidKey,
+  assertValidOperations,
+  assertValidTtl,
+} from "../validate.js";
+import { applyOperations } from "./apply-operations.js";
+
+/** What is stored per record: bins, generation, expiry (epoch ms, 0 = never). */
+interface StoredRecord {
+  b: Bins;
+  g: number;
+  e: number;
+}
+
+type StoredKey = [string, string, string];
+/** Expiry index entry: records ordered by when they expire, for the sweeper. */
+type ExpiryKey = [number, string, string, string];
+
+export interface LmdbStoreOptions {
+  path: string;
+  /** How often expired records are deleted; reads hide them before that. */
+  sweepIntervalMs?: number;
+  /** Upper bound of records deleted per sweep, so one sweep never holds the write lock long. */
+  sweepBatch?: number;
+  /** Injected clock for tests. */
+  now?: () => number;
+}
+
+/** A write that lost its generation check, returned out of the transaction instead of thrown. */
+const CONFLICT = Symbol("generation_conflict");
+
+function storedKey(key: RecordKey): StoredKey {
+  return [key.ns, key.set, key.key];
+}
+
+function pickBins(bins: Bins, names: readonly string[] | undefined): Bins {
+  if (!names) return bins;
+  const picked: Bins = {};
+  for (const name of names) {
+    const value = bins[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}
+
+function conflict(key: RecordKey, expectGen: number): StoreError {
+  return new StoreError(
+    "generation_conflict",
+    expectGen === 0
+      ? `record ${key.set}/${key.key} already exists`
+      : `record ${key.set}/${key.key} is not at generation ${expectGen}`,
+  );
+}
+
+/**
+ * The embedded store: LMDB through `lmdb-js`. Reads are synchronous memory-map
+ * lookups; writes are batched into transactions on LMDB's writer and resolve
+ * once committed and flushed to disk (lmdb-js's default), so an acknowledged
+ * write survives a crash. TTL is honoured on read and expired records are swept
+ * in the background through an expiry index.
+ */
+export class LmdbStore implements StorePort {
+  readonly kind = "lmdb" as const;
+  private readonly root: RootDatabase;
+  private readonly records: Database<StoredRecord, StoredKey>;
+  private readonly expiries: Database<true, ExpiryKey>;
+  private readonly now: () => number;
+  private readonly sweepBatch: number;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+  private sweeping: Promise<number> | null = null;
+  private closed = false;
+
+  constructor(options: LmdbStoreOptions) {
+    this.now = options.now ?? Date.now;
+    // 5,000 deletes is a few ms of writer time; the next sweep takes the rest.
+    this.sweepBatch = options.sweepBatch ?? 5_000;
+    this.root = open({ path: options.path, maxDbs: 4 });
+    this.records = this.root.openDB<StoredRecord, StoredKey>({ name: "records" });
+    this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
+    // Every 10 s by default: expired records are already invisible, so this only reclaims space.
+    this.sweepTimer = setInterval(() => void this.sweepExpired(), options.sweepIntervalMs ?? 10_000);
+    this.sweepTimer.unref();
+  }
+
+  private live(stored: StoredRecord | undefined, now = this.now()): StoredRecord | undefined {
+    if (!stored) return undefined;
+    return stored.e !== 0 && stored.e <= now ? undefined : stored;
+  }
+
+  private toRecord(stored: StoredRecord, bins: readonly string[] | undefined): StoreRecord {
+    return { bins: pickBins(stored.b, bins), gen: stored.g, expiresAt: stored.e === 0 ? null : stored.e };
+  }
+
+  private expiryFor(ttl: number, previous: StoredRecord | undefined, now: number): number {
+    if (ttl === TTL_NEVER) return 0;
+    if (ttl === TTL_KEEP) return previous?.e ?? 0;
+    return now + ttl * 1000;
+  }
+
+  /** Writes a record and keeps the expiry index in step; call inside a write transaction. */
+  private writeStored(key: StoredKey, previous: StoredRecord | undefined, next: StoredRecord): void {
+    if (previous && previous.e !== 0 && previous.e !== next.e) {
+      this.expiries.remove([previous.e, ...key]);
+    }
+    if (next.e !== 0) this.expiries.put([next.e, ...key], true);
+    this.records.put(key, next);
+  }
+
+  private checkGen(previous: StoredRecord | undefined, expectGen: number | undefined): boolean {
+    if (expectGen === undefined) return true;
+    if (expectGen === 0) return previous === undefined;
+    return previous?.g === expectGen;
+  }
+
+  async get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
+    assertValidKey(key);
+    const stored = this.live(this.records.get(storedKey(key)));
+    return stored ? this.toRecord(stored, bins) : null;
+  }
+
+  async batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
+    const now = this.now();
+    const out = new Array<StoreRecord | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as RecordKey;
+      assertValidKey(key);
+      const stored = this.live(this.records.get(storedKey(key)), now);
+      out[i] = stored ? this.toRecord(stored, bins) : null;
+    }
+    return out;
+  }
+
+  async put(key: RecordKey, bins: BinsPatch, options: PutOptions = {}): Promise<{ gen: number }> {
+    assertValidKey(key);
+    assertValidBins(bins);
+    assertValidTtl(options.ttl);
+    const k = storedKey(key);
+    const result = await this.records.transaction(() => {
+      const now = this.now();
+      const stored = this.records.get(k);
+      const previous = this.live(stored, now);
+      if (!this.checkGen(previous, options.expectGen)) return CONFLICT;
+      const merged: Bins = options.replace || !previous ? {} : { ...previous.b };
+      for (const [name, value] of Object.entries(bins)) {
+        if (value === null) delete merged[name];
+        else merged[name] = value;
+      }
+      const next: StoredRecord = {
+        b: merged,
+        g: (previous?.g ?? 0) + 1,
+        e: this.expiryFor(options.ttl ?? TTL_NEVER, previous, now),
+      };
+      this.writeStored(k, stored, next);
+      return next.g;
+    });
+    if (result === CONFLICT) throw conflict(key, options.expectGen ?? 0);
+    return { gen: result };
+  }
+
+  async remove(key: RecordKey): Promise<boolean> {
+    assertValidKey(key);
+    const k = storedKey(key);
+    return this.records.transaction(() => {
+      const stored = this.records.get(k);
+      if (!stored) return false;
+      if (stored.e !== 0) this.expiries.remove([stored.e, ...k]);
+      this.records.remove(k);
+      return this.live(stored) !== undefined;
+    });
+  }
+
+  async operate(
+    key: RecordKey,
+    operations: readonly Operation[],
+    options: WriteOptions = {},
+  ): Promise<OperateResult> {
+    assertValidKey(key);
+    assertValidOperations(operations);
+    assertValidTtl(options.ttl);
+    const k = storedKey(key);
+    const result = await this.records.transaction(() => {
+      const now = this.now();
+      const stored = this.records.get(k);
+      const previous = this.live(stored, now);
+      if (!this.checkGen(previous, options.expectGen)) return CONFLICT;
+      const bins: Bins = previous ? { ...previous.b } : {};
+      let reads: Bins;
+      try {
+        reads = applyOperations(bins, operations);
+      } catch (error) {
+        return error as StoreError;
+      }
+      const next: StoredRecord = {
+        b: bins,
+        g: (previous?.g ?? 0) + 1,
+        e: this.expiryFor(options.ttl ?? TTL_KEEP, previous, now),
+      };
+      this.writeStored(k, stored, next);
+      return { gen: next.g, bins: reads };
+    });
+    if (result === CONFLICT) throw conflict(key, options.expectGen ?? 0);
+    if (result instanceof StoreError) throw result;
+    return result;
+  }
+
+  /**
+   * Deletes up to `sweepBatch` expired records; returns how many. Runs on a
+   * timer; exposed so tests and tools can force a sweep.
+   */
+  sweepExpired(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    if (this.sweeping) return this.sweeping;
+    const now = this.now();
+    this.sweeping = this.records
+      .transaction(() => {
+        let deleted = 0;
+        for (const { key } of this.expiries.getRange({ start: [0], end: [now, "\uffff"], limit: this.sweepBatch })) {
+          const [expiresAt, ns, set, id] = key;
+          const recordKey: StoredKey = [ns, set, id];
+          const stored = this.records.get(recordKey);
+          // The index may be behind a rewrite; only delete if the record still expires at this time.
+          if (stored && stored.e === expiresAt) {
+            this.records.remove(recordKey);
+            deleted++;
+          }
+          this.expiries.remove(key);
+        }
+        return deleted;
+      })
+      .finally(() => {
+        this.sweeping = null;
+      });
+    return this.sweeping;
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    await this.sweeping;
+    await this.root.close();
+  }
+}

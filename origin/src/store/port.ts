@@ -1,0 +1,126 @@
+/**
+ * The store port: an Aerospike-shaped record store. Records are addressed by
+ * namespace / set / key and hold named bins, with a TTL and a generation. Both
+ * adapters (LMDB embedded, Aerospike) implement exactly this contract, proven
+ * by one shared test suite (`store.contract.ts`).
+ */
+
+/** A bin value. Numbers that are integers are stored as integers, others as doubles. */
+export type BinValue =
+  | number
+  | string
+  | boolean
+  | Uint8Array
+  | BinValue[]
+  | { [key: string]: BinValue };
+
+/** Bins of a record; on writes a `null` bin deletes that bin (as in Aerospike). */
+export type Bins = Record<string, BinValue>;
+export type BinsPatch = Record<string, BinValue | null>;
+
+export interface RecordKey {
+  ns: string;
+  set: string;
+  key: string;
+}
+
+export interface StoreRecord {
+  bins: Bins;
+  /** Starts at 1 on create, +1 on every write. */
+  gen: number;
+  /** Epoch ms after which the record is gone; `null` never expires. */
+  expiresAt: number | null;
+}
+
+/** TTL in seconds (> 0), or one of these (Aerospike's own sentinel values). */
+export const TTL_NEVER = -1;
+/** Keep the record's current expiry on update (a new record never expires). */
+export const TTL_KEEP = -2;
+
+export interface WriteOptions {
+  /** Seconds; `TTL_NEVER` or `TTL_KEEP`. Default: put `TTL_NEVER`, operate `TTL_KEEP`. */
+  ttl?: number;
+  /**
+   * Optimistic concurrency: write only if the record's generation equals this.
+   * `0` means "only if the record does not exist". A mismatch throws
+   * `StoreError` with code `generation_conflict`.
+   */
+  expectGen?: number;
+}
+
+export interface PutOptions extends WriteOptions {
+  /** Replace the whole record instead of merging bins into it. */
+  replace?: boolean;
+}
+
+/** One step of an atomic `operate`; all steps apply to one record under one lock. */
+export type Operation =
+  /** Adds to a number bin (missing = 0). `float` stores a double even for whole numbers. */
+  | { op: "add"; bin: string; value: number; float?: boolean }
+  /** Sets a bin (`null` deletes it). */
+  | { op: "put"; bin: string; value: BinValue | null }
+  /**
+   * Pushes values onto a list bin. `front` puts them first in the order given
+   * (newest-first lists); `unique` removes earlier copies of the values first;
+   * `cap` then keeps only that many items at the pushed end.
+   */
+  | { op: "listPush"; bin: string; values: BinValue[]; front?: boolean; unique?: boolean; cap?: number }
+  /** Sets `key` in a map bin. */
+  | { op: "mapPut"; bin: string; key: string; value: BinValue }
+  /** Adds to a number under `key` in a map bin (missing = 0). */
+  | { op: "mapAdd"; bin: string; key: string; value: number; float?: boolean }
+  /** Reads a bin's value after the preceding steps; returned in `bins`. */
+  | { op: "read"; bin: string };
+
+export interface OperateResult {
+  gen: number;
+  /** Values of the bins named by `read` steps (absent if the bin does not exist). */
+  bins: Bins;
+}
+
+export type StoreErrorCode =
+  | "generation_conflict"
+  | "invalid_argument"
+  | "bin_type_mismatch"
+  | "record_too_big"
+  | "timeout"
+  | "unavailable";
+
+/** An expected store failure with a stable code; adapters map their native errors onto it. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "StoreError";
+  }
+}
+
+export interface StorePort {
+  /** Which adapter this is, for logs and /healthz. */
+  readonly kind: "lmdb" | "aerospike";
+  /** The record, or `null` if it is missing or expired. `bins` limits what is read. */
+  get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null>;
+  /** One call for many keys; results in the same order, `null` for missing. */
+  batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]>;
+  /** Merges bins into the record (creating it); returns the new generation. */
+  put(key: RecordKey, bins: BinsPatch, options?: PutOptions): Promise<{ gen: number }>;
+  /** `true` if a live record was removed. */
+  remove(key: RecordKey): Promise<boolean>;
+  /** Applies all operations atomically to one record (creating it). */
+  operate(key: RecordKey, operations: readonly Operation[], options?: WriteOptions): Promise<OperateResult>;
+  /** Cheap liveness probe for /healthz. */
+  ping(): Promise<boolean>;
+  /** Waits for in-flight work and releases the store. */
+  close(): Promise<void>;
+}
+
+/** Aerospike's limits, enforced by both adapters so LMDB never accepts what Aerospike refuses. */
+export const LIMITS = {
+  binNameBytes: 15,
+  setNameBytes: 63,
+  namespaceBytes: 31,
+  keyBytes: 1024,
+} as const;

@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordKey, StoreError, type StorePort, TTL_KEEP } from "../../src/store/port.js";
+
+export interface ContractTarget {
+  /** Creates the store under test; called once per suite. */
+  open(): Promise<StorePort>;
+  /** Namespace to write into (Aerospike's must exist on the server). */
+  namespace: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function expectStoreError(promise: Promise<unknown>, code: StoreError["code"]): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).code).toBe(code);
+}
+
+/**
+ * One behavioural contract for every store adapter. The LMDB and Aerospike
+ * test files both run it, so the adapters cannot drift apart.
+ */
+export function storeContract(name: string, target: ContractTarget): void {
+  describe(`store contract: ${name}`, () => {
+    let store: StorePort;
+    // A fresh set per run so repeated runs against a long-lived server never collide.
+    const set = `ct${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const key = (id: string): RecordKey => ({ ns: target.namespace, set, key: id });
+
+    beforeAll(async () => {
+      store = await target.open();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    describe("get and put", () => {
+      it("returns null for a missing record", async () => {
+        expect(await store.get(key("missing"))).toBeNull();
+      });
+
+      it("round-trips every bin type", async () => {
+        const vector = new Uint8Array(new Float32Array([0.25, -1.5, 3]).buffer);
+        await store.put(key("types"), {
+          int: 42,
+          float: 2.5,
+          str: "héllo",
+          yes: true,
+          bytes: vector,
+          list: [1, "two", [3]],
+          map: { a: 1, b: "x", c: [1, 2] },
+        });
+        const record = await store.get(key("types"));
+        expect(record).not.toBeNull();
+        const bins = record?.bins ?? {};
+        expect(bins.int).toBe(42);
+        expect(bins.float).toBe(2.5);
+        expect(bins.str).toBe("héllo");
+        expect(bins.yes).toBe(true);
+        expect(Array.from(bins.bytes as Uint8Array)).toEqual(Array.from(vector));
+        expect(new Float32Array(new Uint8Array(bins.bytes as Uint8Array).buffer)).toEqual(
+          new Float32Array([0.25, -1.5, 3]),
+        );
+        expect(bins.list).toEqual([1, "two", [3]]);
+        expect(bins.map).toEqual({ a: 1, b: "x", c: [1, 2] });
+        expect(record?.gen).toBe(1);
+        expect(record?.expiresAt).toBeNull();
+      });
+
+      it("reads only the bins asked for", async () => {
+        await store.put(key("some"), { a: 1, b: 2, c: 3 });
+        const record = await store.get(key("some"), ["a", "c", "nope"]);
+        expect(record?.bins).toEqual({ a: 1, c: 3 });
+      });
+
+      it("merges bins on put, deletes a bin set to null, and bumps the generation", async () => {
+        expect((await store.put(key("merge"), { a: 1, b: 2 })).gen).toBe(1);
+        expect((await store.put(key("merge"), { b: null, c: 3 })).gen).toBe(2);
+        const record = await store.get(key("merge"));
+        expect(record?.bins).toEqual({ a: 1, c: 3 });
+        expect(record?.gen).toBe(2);
+      });
+
+      it("replaces the whole record when asked", async () => {
+        await store.put(key("replace"), { a: 1, b: 2 });
+        await store.put(key("replace"), { c: 3 }, { replace: true });
+        expect((await store.get(key("replace")))?.bins).toEqual({ c: 3 });
+      });
+
+      it("refuses bin names Aerospike would refuse", async () => {
+        await expectStoreError(store.put(key("bad-bin"), { "a-name-longer-than-15": 1 }), "invalid_argument");
+        await expectStoreError(store.put(key("bad-bin"), { ok: 1 }, { ttl: 0.5 }), "invalid_argument");
+      });
+    });
+
+    describe("remove", () => {
+      it("removes a record and reports whether it existed", async () => {
+        await store.put(key("gone"), { a: 1 });
+        expect(await store.remove(key("gone"))).toBe(true);
+        expect(await store.get(key("gone"))).toBeNull();
+        expect(await store.remove(key("gone"))).toBe(false);
+      });
+    });
+
+    describe("batchGet", () => {
+      it("returns records in key order with null for missing ones", async () => {
+        await store.put(key("b1"), { v: 1 });
+        await store.put(key("b3"), { v: 3, w: 30 });
+        const records = await store.batchGet([key("b1"), key("b2"), key("b3")], ["v"]);
+        expect(records.map((r) => r?.bins ?? null)).toEqual([{ v: 1 }, null, { v: 3 }]);
+      });
+
+      it("reads 1,500 keys in one call", async () => {
+        const ids = Array.from({ length: 1500 }, (_, i) => `large-${i}`);
+        // Write in slices so Aerospike's in-flight bound is exercised but not the point here.
+        for (let i = 0; i < ids.length; i += 250) {
+          await Promise.all(ids.slice(i, i + 250).map((id, j) => store.put(key(id), { n: i + j })));
+        }
+        const keys = [...ids.map(key), key("large-missing")];
+        const records = await store.batchGet(keys);
+        expect(records).toHaveLength(1501);
+        records.slice(0, 1500).forEach((record, i) => {
+          expect(record?.bins.n).toBe(i);
+        });
+        expect(records[1500]).toBeNull();
+      });
+
+      it("handles an empty batch", async () => {
+        expect(await store.batchGet([])).toEqual([]);
+      });
+    });
+
+    describe("generation checks", () => {
+      it("writes only when the generation matches", async () => {
+        const { gen } = await store.put(key("gen"), { v: 1 });
+        await store.put(key("gen"), { v: 2 }, { expectGen: gen });
+        await expectStoreError(store.put(key("gen"), { v: 3 }, { expectGen: gen }), "generation_conflict");
+        const record = await store.get(key("gen"));
+        expect(record?.bins.v).toBe(2);
+        expect(record?.gen).toBe(gen + 1);
+      });
+
+      it("expectGen 0 creates only if absent", async () => {
+        await store.put(key("create-only"), { v: 1 }, { expectGen: 0 });
+        await expectStoreError(store.put(key("create-only"), { v: 2 }, { expectGen: 0 }), "generation_conflict");
+        expect((await store.get(key("create-only")))?.bins.v).toBe(1);
+      });
+
+      it("applies to operate as well", async () => {
+        const { gen } = await store.put(key("gen-op"), { n: 1 });
+        await expectStoreError(
+          store.operate(key("gen-op"), [{ op: "add", bin: "n", value: 1 }], { expectGen: gen + 5 }),
+          "generation_conflict",
+        );
+        const result = await store.operate(key("gen-op"), [{ op: "add", bin: "n", value: 1 }, { op: "read", bin: "n" }], {
+          expectGen: gen,
+        });
+        expect(result.bins.n).toBe(2);
+      });
+
+      it("a generation check on a missing record fails", async () => {
+        await expectStoreError(store.put(key("gen-missing"), { v: 1 }, { expectGen: 3 }), "generation_conflict");
+        expect(await store.get(key("gen-missing"))).toBeNull();
+      });
+    });
+
+    describe("operate", () => {
+      it("adds, puts, pushes to capped lists, updates maps and reads back atomically", async () => {
+        const result = await store.operate(key("op"), [
+          { op: "add", bin: "views", value: 2 },
+          { op: "add", bin: "score", value: 0.5, float: true },
+          { op: "put", bin: "last", value: "i9" },
+          { op: "listPush", bin: "recent", values: ["a", "b", "c"], front: true, cap: 5 },
+          { op: "mapPut", bin: "aff", key: "shoes", value: 1.5 },
+          { op: "mapAdd", bin: "cnt", key: "eu", value: 3 },
+          { op: "read", bin: "views" },
+          { op: "read", bin: "recent" },
+          { op: "read", bin: "cnt" },
+        ]);
+        expect(result.gen).toBe(1);
+        expect(result.bins).toEqual({ views: 2, recent: ["a", "b", "c"], cnt: { eu: 3 } });
+
+        const again = await store.operate(key("op"), [
+          { op: "add", bin: "views", value: 3 },
+          { op: "add", bin: "score", value: 0.25, float: true },
+          { op: "listPush", bin: "recent", values: ["d", "e", "f"], front: true, cap: 5 },
+          { op: "mapAdd", bin: "cnt", key: "eu", value: 1 },
+          { op: "mapAdd", bin: "cnt", key: "us", value: 2 },
+          { op: "read", bin: "views" },
+          { op: "read", bin: "score" },
+          { op: "read", bin: "recent" },
+          { op: "read", bin: "cnt" },
+          { op: "read", bin: "absent" },
+        ]);
+        expect(again.gen).toBe(2);
+        expect(again.bins).toEqual({ views: 5, score: 0.75, recent: ["d", "e", "f", "a", "b"], cnt: { eu: 4, us: 2 } });
+        const record = await store.get(key("op"));
+        expect(record?.bins).toMatchObject({ last: "i9", aff: { shoes: 1.5 } });
+      });
+
+      it("keeps the newest items at the back when pushing to the back", async () => {
+        await store.operate(key("back"), [{ op: "listPush", bin: "l", values: [1, 2, 3] }]);
+        const result = await store.operate(key("back"), [
+          { op: "listPush", bin: "l", values: [4, 5], cap: 3 },
+          { op: "read", bin: "l" },
+        ]);
+        expect(result.bins.l).toEqual([3, 4, 5]);
+      });
+
+      it("deduplicates a pushed value that is already in the list", async () => {
+        await store.operate(key("uniq"), [{ op: "listPush", bin: "l", values: ["x", "y", "z"], front: true }]);
+        const result = await store.operate(key("uniq"), [
+          { op: "listPush", bin: "l", values: ["z"], front: true, unique: true, cap: 10 },
+          { op: "read", bin: "l" },
+        ]);
+        expect(result.bins.l).toEqual(["z", "x", "y"]);
+      });
+
+      it("refuses an operation that does not fit the bin's type, changing nothing", async () => {
+        await store.put(key("typed"), { s: "text", n: 1 });
+        await expectStoreError(
+          store.operate(key("typed"), [
+            { op: "add", bin: "n", value: 1 },
+            { op: "add", bin: "s", value: 1 },
+          ]),
+          "bin_type_mismatch",
+        );
+        expect((await store.get(key("typed")))?.bins).toEqual({ s: "text", n: 1 });
+      });
+
+      it("loses no increment under 300 concurrent operates on one record", async () => {
+        const target = key("hot-counter");
+        await Promise.all(
+          Array.from({ length: 300 }, () =>
+            store.operate(target, [
+              { op: "add", bin: "n", value: 1 },
+              { op: "mapAdd", bin: "m", key: "r1", value: 2 },
+            ]),
+          ),
+        );
+        const record = await store.get(target);
+        expect(record?.bins.n).toBe(300);
+        expect(record?.bins.m).toEqual({ r1: 600 });
+        expect(record?.gen).toBe(300);
+      });
+    });
+
+    describe("TTL", () => {
+      it("reports the expiry of a record written with a TTL", async () => {
+        const before = Date.now();
+        await store.put(key("ttl-meta"), { v: 1 }, { ttl: 3600 });
+        const record = await store.get(key("ttl-meta"));
+        expect(record?.expiresAt).toBeGreaterThanOrEqual(before + 3590_000);
+        expect(record?.expiresAt).toBeLessThanOrEqual(Date.now() + 3601_000);
+      });
+
+      it("hides a record once its TTL has passed, and operate with TTL_KEEP keeps the expiry", async () => {
+        await store.put(key("ttl-short"), { v: 1 }, { ttl: 1 });
+        await store.put(key("ttl-long"), { v: 1 }, { ttl: 3600 });
+        await store.operate(key("ttl-long"), [{ op: "add", bin: "v", value: 1 }], { ttl: TTL_KEEP });
+        expect((await store.get(key("ttl-short")))?.bins.v).toBe(1);
+        // Aerospike's void time has one-second resolution: wait until it is surely past.
+        await sleep(2_100);
+        expect(await store.get(key("ttl-short"))).toBeNull();
+        const [short, long] = await store.batchGet([key("ttl-short"), key("ttl-long")]);
+        expect(short).toBeNull();
+        expect(long?.bins.v).toBe(2);
+        expect(long?.expiresAt).not.toBeNull();
+      });
+
+      it("treats an expired record as absent for create-only writes", async () => {
+        await store.put(key("ttl-recreate"), { v: 1 }, { ttl: 1 });
+        await sleep(2_100);
+        await store.put(key("ttl-recreate"), { v: 2 }, { expectGen: 0 });
+        expect((await store.get(key("ttl-recreate")))?.bins.v).toBe(2);
+      });
+    });
+
+    it("answers ping", async () => {
+      expect(await store.ping()).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,50 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Test processes talk to real LMDB, real HTTP and (when AEROSPIKE_HOSTS is set)
+// a real Aerospike; 30 s covers a cold wrangler/workerd start on 2 cores.
+const SLOW_TEST_TIMEOUT_MS = 30_000;
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "shared",
+          environment: "node",
+          include: ["shared/test/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "origin",
+          environment: "node",
+          include: ["origin/test/**/*.test.ts"],
+          testTimeout: SLOW_TEST_TIMEOUT_MS,
+          hookTimeout: SLOW_TEST_TIMEOUT_MS,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ORIGIN_URL: inject("originUrl"),
+                ORIGIN_SIGNING_SECRET: inject("originSigningSecret"),
+                REGION: "test-region",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "edge",
+          include: ["edge/test/**/*.test.ts"],
+          globalSetup: ["edge/test/global-setup.ts"],
+          testTimeout: SLOW_TEST_TIMEOUT_MS,
+          hookTimeout: SLOW_TEST_TIMEOUT_MS,
+        },
+      },
+    ],
+  },
+});
