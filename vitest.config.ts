@@ -40,7 +40,7 @@ export default defineConfig({
         test: {
           name: "edge",
           include: ["edge/test/**/*.test.ts"],
-          globalSetup: ["edge/test/global-setup.ts"],
+          globalSetup: ["edge/test/node/global-setup.ts"],
           testTimeout: SLOW_TEST_TIMEOUT_MS,
           hookTimeout: SLOW_TEST_TIMEOUT_MS,
         },

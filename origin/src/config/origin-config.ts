@@ -13,8 +13,13 @@ const OriginEnv = z
     ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
     /** 0 asks the OS for a free port (tests). */
     ORIGIN_PORT: port.default(8788),
-    REGION: z.string().regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes").default("local"),
-    ORIGIN_SIGNING_SECRET: z.string({ message: "expected the secret shared with the edge" }).min(16, "expected at least 16 characters"),
+    REGION: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes")
+      .default("local"),
+    ORIGIN_SIGNING_SECRET: z
+      .string({ message: "expected the secret shared with the edge" })
+      .min(16, "expected at least 16 characters"),
     STORE: z.enum(["lmdb", "aerospike"]).default("lmdb"),
     LMDB_PATH: z.string().min(1).default(".data/lmdb"),
     AEROSPIKE_HOSTS: AerospikeHosts.optional(),
@@ -28,11 +33,17 @@ const OriginEnv = z
     // The client's own default pool size per node; commands beyond it fail with -7.
     AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
     SEED_DEMO_DATA: flag.default(false),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
   })
   .superRefine((env, ctx) => {
     if (env.STORE === "aerospike" && !env.AEROSPIKE_HOSTS) {
-      ctx.addIssue({ code: "custom", path: ["AEROSPIKE_HOSTS"], message: "required when STORE=aerospike (host:port[,host:port])" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["AEROSPIKE_HOSTS"],
+        message: "required when STORE=aerospike (host:port[,host:port])",
+      });
     }
   });
 

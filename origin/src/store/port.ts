@@ -64,7 +64,14 @@ export type Operation =
    * (newest-first lists); `unique` removes earlier copies of the values first;
    * `cap` then keeps only that many items at the pushed end.
    */
-  | { op: "listPush"; bin: string; values: BinValue[]; front?: boolean; unique?: boolean; cap?: number }
+  | {
+      op: "listPush";
+      bin: string;
+      values: BinValue[];
+      front?: boolean;
+      unique?: boolean;
+      cap?: number;
+    }
   /** Sets `key` in a map bin. */
   | { op: "mapPut"; bin: string; key: string; value: BinValue }
   /** Adds to a number under `key` in a map bin (missing = 0). */
@@ -110,7 +117,11 @@ export interface StorePort {
   /** `true` if a live record was removed. */
   remove(key: RecordKey): Promise<boolean>;
   /** Applies all operations atomically to one record (creating it). */
-  operate(key: RecordKey, operations: readonly Operation[], options?: WriteOptions): Promise<OperateResult>;
+  operate(
+    key: RecordKey,
+    operations: readonly Operation[],
+    options?: WriteOptions,
+  ): Promise<OperateResult>;
   /** Cheap liveness probe for /healthz. */
   ping(): Promise<boolean>;
   /** Waits for in-flight work and releases the store. */

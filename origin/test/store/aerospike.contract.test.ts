@@ -13,10 +13,16 @@ if (hosts) {
     ORIGIN_SIGNING_SECRET: "contract-test-secret",
   }).store;
   if (config.kind !== "aerospike") throw new Error("expected an aerospike store config");
-  storeContract("aerospike", { namespace: config.namespace, open: () => AerospikeStore.connect(config) });
+  storeContract("aerospike", {
+    namespace: config.namespace,
+    open: () => AerospikeStore.connect(config),
+  });
 } else {
   // Reported as skipped, not silently absent: set AEROSPIKE_HOSTS=host:port to run against a real server.
   describe.skip("store contract: aerospike (set AEROSPIKE_HOSTS to run)", () => {
-    storeContract("aerospike", { namespace: "test", open: () => Promise.reject(new Error("unreachable")) });
+    storeContract("aerospike", {
+      namespace: "test",
+      open: () => Promise.reject(new Error("unreachable")),
+    });
   });
 }

@@ -10,7 +10,10 @@ export interface ContractTarget {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function expectStoreError(promise: Promise<unknown>, code: StoreError["code"]): Promise<void> {
+async function expectStoreError(
+  promise: Promise<unknown>,
+  code: StoreError["code"],
+): Promise<void> {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
@@ -91,8 +94,14 @@ export function storeContract(name: string, target: ContractTarget): void {
       });
 
       it("refuses bin names Aerospike would refuse", async () => {
-        await expectStoreError(store.put(key("bad-bin"), { "a-name-longer-than-15": 1 }), "invalid_argument");
-        await expectStoreError(store.put(key("bad-bin"), { ok: 1 }, { ttl: 0.5 }), "invalid_argument");
+        await expectStoreError(
+          store.put(key("bad-bin"), { "a-name-longer-than-15": 1 }),
+          "invalid_argument",
+        );
+        await expectStoreError(
+          store.put(key("bad-bin"), { ok: 1 }, { ttl: 0.5 }),
+          "invalid_argument",
+        );
       });
     });
 
@@ -137,7 +146,10 @@ export function storeContract(name: string, target: ContractTarget): void {
       it("writes only when the generation matches", async () => {
         const { gen } = await store.put(key("gen"), { v: 1 });
         await store.put(key("gen"), { v: 2 }, { expectGen: gen });
-        await expectStoreError(store.put(key("gen"), { v: 3 }, { expectGen: gen }), "generation_conflict");
+        await expectStoreError(
+          store.put(key("gen"), { v: 3 }, { expectGen: gen }),
+          "generation_conflict",
+        );
         const record = await store.get(key("gen"));
         expect(record?.bins.v).toBe(2);
         expect(record?.gen).toBe(gen + 1);
@@ -145,7 +157,10 @@ export function storeContract(name: string, target: ContractTarget): void {
 
       it("expectGen 0 creates only if absent", async () => {
         await store.put(key("create-only"), { v: 1 }, { expectGen: 0 });
-        await expectStoreError(store.put(key("create-only"), { v: 2 }, { expectGen: 0 }), "generation_conflict");
+        await expectStoreError(
+          store.put(key("create-only"), { v: 2 }, { expectGen: 0 }),
+          "generation_conflict",
+        );
         expect((await store.get(key("create-only")))?.bins.v).toBe(1);
       });
 
@@ -155,14 +170,24 @@ export function storeContract(name: string, target: ContractTarget): void {
           store.operate(key("gen-op"), [{ op: "add", bin: "n", value: 1 }], { expectGen: gen + 5 }),
           "generation_conflict",
         );
-        const result = await store.operate(key("gen-op"), [{ op: "add", bin: "n", value: 1 }, { op: "read", bin: "n" }], {
-          expectGen: gen,
-        });
+        const result = await store.operate(
+          key("gen-op"),
+          [
+            { op: "add", bin: "n", value: 1 },
+            { op: "read", bin: "n" },
+          ],
+          {
+            expectGen: gen,
+          },
+        );
         expect(result.bins.n).toBe(2);
       });
 
       it("a generation check on a missing record fails", async () => {
-        await expectStoreError(store.put(key("gen-missing"), { v: 1 }, { expectGen: 3 }), "generation_conflict");
+        await expectStoreError(
+          store.put(key("gen-missing"), { v: 1 }, { expectGen: 3 }),
+          "generation_conflict",
+        );
         expect(await store.get(key("gen-missing"))).toBeNull();
       });
     });
@@ -196,7 +221,12 @@ export function storeContract(name: string, target: ContractTarget): void {
           { op: "read", bin: "absent" },
         ]);
         expect(again.gen).toBe(2);
-        expect(again.bins).toEqual({ views: 5, score: 0.75, recent: ["d", "e", "f", "a", "b"], cnt: { eu: 4, us: 2 } });
+        expect(again.bins).toEqual({
+          views: 5,
+          score: 0.75,
+          recent: ["d", "e", "f", "a", "b"],
+          cnt: { eu: 4, us: 2 },
+        });
         const record = await store.get(key("op"));
         expect(record?.bins).toMatchObject({ last: "i9", aff: { shoes: 1.5 } });
       });
@@ -211,7 +241,9 @@ export function storeContract(name: string, target: ContractTarget): void {
       });
 
       it("deduplicates a pushed value that is already in the list", async () => {
-        await store.operate(key("uniq"), [{ op: "listPush", bin: "l", values: ["x", "y", "z"], front: true }]);
+        await store.operate(key("uniq"), [
+          { op: "listPush", bin: "l", values: ["x", "y", "z"], front: true },
+        ]);
         const result = await store.operate(key("uniq"), [
           { op: "listPush", bin: "l", values: ["z"], front: true, unique: true, cap: 10 },
           { op: "read", bin: "l" },
@@ -260,7 +292,9 @@ export function storeContract(name: string, target: ContractTarget): void {
       it("hides a record once its TTL has passed, and operate with TTL_KEEP keeps the expiry", async () => {
         await store.put(key("ttl-short"), { v: 1 }, { ttl: 1 });
         await store.put(key("ttl-long"), { v: 1 }, { ttl: 3600 });
-        await store.operate(key("ttl-long"), [{ op: "add", bin: "v", value: 1 }], { ttl: TTL_KEEP });
+        await store.operate(key("ttl-long"), [{ op: "add", bin: "v", value: 1 }], {
+          ttl: TTL_KEEP,
+        });
         expect((await store.get(key("ttl-short")))?.bins.v).toBe(1);
         // Aerospike's void time has one-second resolution: wait until it is surely past.
         await sleep(2_100);

@@ -21,7 +21,7 @@ const id = z.string().min(1).max(128);
 export const RecommendationQuery = z.object({
   surface: Surface,
   k: z.coerce.number().int().min(1).max(MAX_K).default(10),
-  userId: id.optional(),
+  // Personalised lists need a verified shopper token (see docs); until then only session and item context.
   sessionId: id.optional(),
   itemId: id.optional(),
 });

@@ -2,6 +2,7 @@ import type { Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorCode } from "../api/errors.js";
+import { ConfigError } from "../config/parse-env.js";
 import { ApiError, errorResponseBody } from "./api-error.js";
 import { requestIdOf } from "./request-id.js";
 
@@ -24,11 +25,15 @@ function codeForStatus(status: number): ErrorCode {
  * generic message (the cause goes to `report`, never to the caller).
  */
 export function installErrorHandling(
+  // biome-ignore lint/suspicious/noExplicitAny: works for apps with any Env (edge bindings or none).
   app: Hono<any>,
   report: (error: unknown, c: Context) => void = () => {},
 ): void {
   app.notFound((c) =>
-    c.json(errorResponseBody("not_found", `no route for ${c.req.method} ${c.req.path}`, requestIdOf(c)), 404),
+    c.json(
+      errorResponseBody("not_found", `no route for ${c.req.method} ${c.req.path}`, requestIdOf(c)),
+      404,
+    ),
   );
   app.onError((error, c) => {
     const requestId = requestIdOf(c);
@@ -43,6 +48,10 @@ export function installErrorHandling(
       );
     }
     report(error, c);
+    if (error instanceof ConfigError) {
+      // Names the bad variables (never their secret values), so the operator can fix the deployment.
+      return c.json(errorResponseBody("misconfigured", error.message, requestId), 500);
+    }
     return c.json(errorResponseBody("internal", "internal error", requestId), 500);
   });
 }

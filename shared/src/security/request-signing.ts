@@ -41,7 +41,12 @@ function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
-async function canonical(method: string, pathWithQuery: string, body: Uint8Array<ArrayBuffer> | string, timestamp: string) {
+async function canonical(
+  method: string,
+  pathWithQuery: string,
+  body: Uint8Array<ArrayBuffer> | string,
+  timestamp: string,
+) {
   const bytes = typeof body === "string" ? encoder.encode(body) : body;
   const digest = toHex(await crypto.subtle.digest("SHA-256", bytes));
   return encoder.encode(`${method.toUpperCase()}\n${pathWithQuery}\n${digest}\n${timestamp}`);

@@ -4,8 +4,8 @@ import {
   type Bins,
   type BinsPatch,
   type BinValue,
-  type Operation,
   type OperateResult,
+  type Operation,
   type PutOptions,
   type RecordKey,
   StoreError,
@@ -15,7 +15,12 @@ import {
   TTL_NEVER,
   type WriteOptions,
 } from "../port.js";
-import { assertValidBins, assertValidKey, assertValidOperations, assertValidTtl } from "../validate.js";
+import {
+  assertValidBins,
+  assertValidKey,
+  assertValidOperations,
+  assertValidTtl,
+} from "../validate.js";
 import { isNotFound, toStoreError } from "./errors.js";
 import { toAerospikeOperations } from "./operations.js";
 
@@ -156,9 +161,13 @@ export class AerospikeStore implements StorePort {
       const results = await this.client.batchRead(requests, this.batchPolicy);
       const now = Date.now();
       return results.map((result) => {
-        if (result.status === Aerospike.status.OK && result.record) return toRecord(result.record, now);
+        if (result.status === Aerospike.status.OK && result.record)
+          return toRecord(result.record, now);
         if (result.status === Aerospike.status.ERR_RECORD_NOT_FOUND) return null;
-        throw toStoreError({ code: result.status, message: `batch item status ${result.status}` }, "batchGet");
+        throw toStoreError(
+          { code: result.status, message: `batch item status ${result.status}` },
+          "batchGet",
+        );
       });
     });
   }
@@ -169,7 +178,11 @@ export class AerospikeStore implements StorePort {
     assertValidTtl(options.ttl);
     // Written as one operate (not client.put) so the new generation comes back
     // in the same round trip; `replace` deletes the old bins in the same command.
-    const writes: Operation[] = Object.entries(bins).map(([bin, value]) => ({ op: "put", bin, value }));
+    const writes: Operation[] = Object.entries(bins).map(([bin, value]) => ({
+      op: "put",
+      bin,
+      value,
+    }));
     const ops = toAerospikeOperations(writes);
     if (options.replace) ops.unshift(Aerospike.operations.delete());
     // A plain write is idempotent, so one retry is safe; a generation-checked one is not.
@@ -195,7 +208,11 @@ export class AerospikeStore implements StorePort {
     });
   }
 
-  operate(key: RecordKey, operations: readonly Operation[], options: WriteOptions = {}): Promise<OperateResult> {
+  operate(
+    key: RecordKey,
+    operations: readonly Operation[],
+    options: WriteOptions = {},
+  ): Promise<OperateResult> {
     const k = this.key(key);
     assertValidOperations(operations);
     assertValidTtl(options.ttl);

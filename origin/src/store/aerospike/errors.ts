@@ -4,7 +4,10 @@ import { StoreError } from "../port.js";
 const { status } = Aerospike;
 
 function codeOf(error: unknown): number | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "number"
+  return typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    typeof error.code === "number"
     ? error.code
     : undefined;
 }

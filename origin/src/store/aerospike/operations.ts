@@ -13,7 +13,9 @@ function number(value: number, float: boolean | undefined) {
 export function toAerospikeValue(value: BinValue): unknown {
   if (typeof value === "number") return Number.isInteger(value) ? value : new Double(value);
   if (value instanceof Uint8Array) {
-    return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return Buffer.isBuffer(value)
+      ? value
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   }
   if (Array.isArray(value)) return value.map(toAerospikeValue);
   if (typeof value === "object") {
@@ -33,12 +35,19 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
         out.push(operations.add(op.bin, number(op.value, op.float)));
         break;
       case "put":
-        out.push(operations.write(op.bin, op.value === null ? null : (toAerospikeValue(op.value) as never)));
+        out.push(
+          operations.write(
+            op.bin,
+            op.value === null ? null : (toAerospikeValue(op.value) as never),
+          ),
+        );
         break;
       case "listPush": {
         const values = op.values.map(toAerospikeValue) as never[];
         if (op.unique) out.push(lists.removeByValueList(op.bin, values));
-        out.push(op.front ? lists.insertItems(op.bin, 0, values) : lists.appendItems(op.bin, values));
+        out.push(
+          op.front ? lists.insertItems(op.bin, 0, values) : lists.appendItems(op.bin, values),
+        );
         if (op.cap !== undefined) {
           // "By index range" removals clamp out-of-range indexes, so short lists are left alone.
           out.push(

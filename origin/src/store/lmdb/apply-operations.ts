@@ -1,4 +1,4 @@
-import { type BinValue, type Bins, type Operation, StoreError } from "../port.js";
+import { type Bins, type BinValue, type Operation, StoreError } from "../port.js";
 
 function sameValue(a: BinValue, b: BinValue): boolean {
   if (a === b) return true;
@@ -10,11 +10,19 @@ function sameValue(a: BinValue, b: BinValue): boolean {
 }
 
 function isMap(value: BinValue | undefined): value is { [key: string]: BinValue } {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
+  );
 }
 
 function mismatch(operation: Operation, expected: string): StoreError {
-  return new StoreError("bin_type_mismatch", `${operation.op} on bin "${operation.bin}" needs a ${expected}`);
+  return new StoreError(
+    "bin_type_mismatch",
+    `${operation.op} on bin "${operation.bin}" needs a ${expected}`,
+  );
 }
 
 /**
@@ -28,7 +36,8 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
     const current = bins[operation.bin];
     switch (operation.op) {
       case "add": {
-        if (current !== undefined && typeof current !== "number") throw mismatch(operation, "number");
+        if (current !== undefined && typeof current !== "number")
+          throw mismatch(operation, "number");
         bins[operation.bin] = (current ?? 0) + operation.value;
         break;
       }
@@ -59,7 +68,8 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
           map[operation.key] = operation.value;
         } else {
           const entry = map[operation.key];
-          if (entry !== undefined && typeof entry !== "number") throw mismatch(operation, "map of numbers");
+          if (entry !== undefined && typeof entry !== "number")
+            throw mismatch(operation, "map of numbers");
           map[operation.key] = (entry ?? 0) + operation.value;
         }
         bins[operation.bin] = map;

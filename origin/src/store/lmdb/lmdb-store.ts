@@ -2,8 +2,8 @@ import { type Database, open, type RootDatabase } from "lmdb";
 import {
   type Bins,
   type BinsPatch,
-  type Operation,
   type OperateResult,
+  type Operation,
   type PutOptions,
   type RecordKey,
   StoreError,
@@ -94,7 +94,10 @@ export class LmdbStore implements StorePort {
     this.records = this.root.openDB<StoredRecord, StoredKey>({ name: "records" });
     this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
     // Every 10 s by default: expired records are already invisible, so this only reclaims space.
-    this.sweepTimer = setInterval(() => void this.sweepExpired(), options.sweepIntervalMs ?? 10_000);
+    this.sweepTimer = setInterval(
+      () => void this.sweepExpired(),
+      options.sweepIntervalMs ?? 10_000,
+    );
     this.sweepTimer.unref();
   }
 
@@ -104,7 +107,11 @@ export class LmdbStore implements StorePort {
   }
 
   private toRecord(stored: StoredRecord, bins: readonly string[] | undefined): StoreRecord {
-    return { bins: pickBins(stored.b, bins), gen: stored.g, expiresAt: stored.e === 0 ? null : stored.e };
+    return {
+      bins: pickBins(stored.b, bins),
+      gen: stored.g,
+      expiresAt: stored.e === 0 ? null : stored.e,
+    };
   }
 
   private expiryFor(ttl: number, previous: StoredRecord | undefined, now: number): number {
@@ -114,7 +121,11 @@ export class LmdbStore implements StorePort {
   }
 
   /** Writes a record and keeps the expiry index in step; call inside a write transaction. */
-  private writeStored(key: StoredKey, previous: StoredRecord | undefined, next: StoredRecord): void {
+  private writeStored(
+    key: StoredKey,
+    previous: StoredRecord | undefined,
+    next: StoredRecord,
+  ): void {
     if (previous && previous.e !== 0 && previous.e !== next.e) {
       this.expiries.remove([previous.e, ...key]);
     }
@@ -134,7 +145,10 @@ export class LmdbStore implements StorePort {
     return stored ? this.toRecord(stored, bins) : null;
   }
 
-  async batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
+  async batchGet(
+    keys: readonly RecordKey[],
+    bins?: readonly string[],
+  ): Promise<(StoreRecord | null)[]> {
     const now = this.now();
     const out = new Array<StoreRecord | null>(keys.length);
     for (let i = 0; i < keys.length; i++) {
@@ -230,7 +244,11 @@ export class LmdbStore implements StorePort {
     this.sweeping = this.records
       .transaction(() => {
         let deleted = 0;
-        for (const { key } of this.expiries.getRange({ start: [0], end: [now, "\uffff"], limit: this.sweepBatch })) {
+        for (const { key } of this.expiries.getRange({
+          start: [0],
+          end: [now, "\uffff"],
+          limit: this.sweepBatch,
+        })) {
           const [expiresAt, ns, set, id] = key;
           const recordKey: StoredKey = [ns, set, id];
           const stored = this.records.get(recordKey);

@@ -1,0 +1,20 @@
+import { Hono } from "hono";
+import { installErrorHandling } from "#shared/http/error-handling";
+import { type RequestIdVariables, requestId } from "#shared/http/request-id";
+import type { EdgeBindings } from "./env.js";
+import { registerHealthz } from "./routes/healthz.js";
+import { registerRecommendations } from "./routes/v1_recommendations.js";
+
+export type EdgeApp = { Bindings: EdgeBindings; Variables: RequestIdVariables };
+
+/** The edge worker's app, built once per isolate. */
+export function createEdgeApp(): Hono<EdgeApp> {
+  const app = new Hono<EdgeApp>();
+  app.use(requestId());
+  installErrorHandling(app, (error) => {
+    console.error("unhandled error", error instanceof Error ? error.message : String(error));
+  });
+  registerHealthz(app);
+  registerRecommendations(app);
+  return app;
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { parseEnv } from "#shared/config/parse-env";
+import type { EdgeBindings } from "../env.js";
+
+const EdgeEnv = z.object({
+  REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes"),
+  ORIGIN_URL: z.url({ message: "expected the origin's base URL, e.g. http://127.0.0.1:8788" }),
+  ORIGIN_SIGNING_SECRET: z
+    .string({ message: "expected the secret shared with the origin" })
+    .min(16, "expected at least 16 characters"),
+  // Whole request budget is 50 ms by default (see BRIEF); the origin call may use up to all of it.
+  ORIGIN_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000),
+});
+
+export type EdgeConfig = {
+  region: string;
+  originUrl: string;
+  signingSecret: string;
+  originTimeoutMs: number;
+};
+
+// Parsed once per isolate per bindings object: nothing is re-parsed per request.
+const parsed = new WeakMap<object, EdgeConfig>();
+
+/** The edge's configuration; throws `ConfigError` naming each bad binding. */
+export function edgeConfig(env: EdgeBindings): EdgeConfig {
+  let config = parsed.get(env);
+  if (!config) {
+    const raw = parseEnv(EdgeEnv, env as unknown as Record<string, unknown>, "edge");
+    config = {
+      region: raw.REGION,
+      originUrl: raw.ORIGIN_URL.replace(/\/+$/, ""),
+      signingSecret: raw.ORIGIN_SIGNING_SECRET,
+      originTimeoutMs: raw.ORIGIN_TIMEOUT_MS,
+    };
+    parsed.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startOriginProcess } from "../../../origin/test/support/origin-process.js";
+import type {} from "../provided-context.js";
+
+/**
+ * Runs in Node before the edge tests: starts a real origin process on a
+ * temporary LMDB store with the demo data, and hands its URL and the shared
+ * secret to the worker's bindings.
+ */
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), "reco-edge-test-"));
+  const secret = `edge-test-${crypto.randomUUID()}`;
+  const origin = await startOriginProcess({
+    ORIGIN_SIGNING_SECRET: secret,
+    LMDB_PATH: join(dir, "lmdb"),
+    SEED_DEMO_DATA: "true",
+    REGION: "test-region",
+  }).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  project.provide("originUrl", origin.url);
+  project.provide("originSigningSecret", secret);
+  return async () => {
+    await origin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

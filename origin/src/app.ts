@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { installErrorHandling } from "#shared/http/error-handling";
+import { requestId } from "#shared/http/request-id";
+import type { RecordKeys } from "./catalog/record-keys.js";
+import { verifySignature } from "./http/verify-signature.js";
+import type { Logger } from "./logger.js";
+import { registerHealthz } from "./routes/healthz.js";
+import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
+import type { StorePort } from "./store/port.js";
+
+/** Everything a route may use, built once per process by `server.ts`. */
+export interface OriginDeps {
+  store: StorePort;
+  keys: RecordKeys;
+  region: string;
+  signingSecret: string;
+  logger: Logger;
+}
+
+/** Internal bodies are batches from the edge; 1 MiB bounds a bad or hostile one. */
+const INTERNAL_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** The origin's HTTP app; entry files only wire it to a server. */
+export function createOriginApp(deps: OriginDeps): Hono {
+  const app = new Hono();
+  app.use(requestId());
+  installErrorHandling(app, (error, c) => {
+    deps.logger.error({ err: error, path: c.req.path }, "unhandled error");
+  });
+  registerHealthz(app, deps);
+
+  const internal = new Hono();
+  internal.use(bodyLimit({ maxSize: INTERNAL_BODY_LIMIT_BYTES }));
+  internal.use(verifySignature(deps.signingSecret));
+  registerInternalRecommendations(internal, deps);
+  app.route("/internal", internal);
+  return app;
+}

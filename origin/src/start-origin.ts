@@ -1,0 +1,55 @@
+import { type ServerType, serve } from "@hono/node-server";
+import { createOriginApp } from "./app.js";
+import { recordKeys } from "./catalog/record-keys.js";
+import type { OriginConfig } from "./config/origin-config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { seedDemoData } from "./seed/seed-demo-data.js";
+import { createStore } from "./store/create-store.js";
+
+export interface RunningOrigin {
+  url: string;
+  port: number;
+  logger: Logger;
+  /** Stops accepting requests, drains, then closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Builds the store and app once and starts listening; used by the CLI entry and by tests. */
+export async function startOrigin(config: OriginConfig): Promise<RunningOrigin> {
+  const logger = createLogger(config.logLevel);
+  const store = await createStore(config.store);
+  const keys = recordKeys(config.store.namespace);
+  if (config.seedDemoData) {
+    const started = Date.now();
+    const result = await seedDemoData(store, keys);
+    logger.info(
+      { ...result, ms: Date.now() - started },
+      result.seeded ? "seeded demo data" : "reusing demo data",
+    );
+  }
+  const app = createOriginApp({
+    store,
+    keys,
+    region: config.region,
+    signingSecret: config.signingSecret,
+    logger,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    );
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, store: store.kind, region: config.region }, "origin listening");
+  return {
+    url,
+    port,
+    logger,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
