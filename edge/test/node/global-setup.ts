@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startOriginProcess } from "../../../origin/test/support/origin-process.js";
+import { startOriginProcess } from "../../../scripts/lib/origin-process.js";
 import type {} from "../provided-context.js";
 
 /**

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const SERVER_ENTRY = fileURLToPath(new URL("../../src/server.ts", import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL("../../origin/src/server.ts", import.meta.url));
 /** Cold start incl. tsx transpile and demo seeding on 2 busy cores stays well under this. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -16,7 +16,10 @@ export interface OriginProcess {
  * Starts the real origin as a child process (on an ephemeral loopback port
  * unless `ORIGIN_PORT` is given) and resolves once it logs its URL.
  */
-export function startOriginProcess(env: Record<string, string>): Promise<OriginProcess> {
+export function startOriginProcess(
+  env: Record<string, string>,
+  options: { echo?: boolean } = {},
+): Promise<OriginProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
     // LOG_LEVEL stays info: the "origin listening" line is how the URL is learnt.
     env: { ...process.env, ORIGIN_HOST: "127.0.0.1", ORIGIN_PORT: "0", ...env, LOG_LEVEL: "info" },
@@ -40,20 +43,24 @@ export function startOriginProcess(env: Record<string, string>): Promise<OriginP
     }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (options.echo) process.stdout.write(chunk);
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"origin listening"/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
-        child.stdout?.resume();
+        if (options.echo) child.stdout?.pipe(process.stdout);
+        else child.stdout?.resume();
         resolve({ url: match[1], child, stop });
       }
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
+      if (options.echo) process.stderr.write(chunk);
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
+      // Rejecting after resolve is a no-op: only an exit before "listening" is a start failure.
       reject(new Error(`origin exited with ${code} before listening:\n${output}`));
     });
   });
