@@ -132,6 +132,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`npm run dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `npm run dev failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -2,31 +2,41 @@ import { type BinsPatch, LIMITS, type Operation, type RecordKey, StoreError } fr
 
 const encoder = new TextEncoder();
 
-function bytes(text: string): number {
-  return encoder.encode(text).length;
+/** UTF-8 length check, without encoding when the string is surely short enough (hot path: every key). */
+function fitsBytes(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return true;
+  return encoder.encode(text).length <= limit;
 }
+
+/** Namespace/set pairs already checked: there are few of them and every read repeats one. */
+const checkedScopes = new Set<string>();
 
 /** Rejects keys Aerospike would refuse, with the same rule on both adapters. */
 export function assertValidKey(key: RecordKey): void {
-  if (!key.ns || bytes(key.ns) > LIMITS.namespaceBytes) {
-    throw new StoreError(
-      "invalid_argument",
-      `namespace must be 1-${LIMITS.namespaceBytes} bytes: "${key.ns}"`,
-    );
+  const scope = `${key.ns}/${key.set}`;
+  if (!checkedScopes.has(scope)) {
+    if (!key.ns || !fitsBytes(key.ns, LIMITS.namespaceBytes)) {
+      throw new StoreError(
+        "invalid_argument",
+        `namespace must be 1-${LIMITS.namespaceBytes} bytes: "${key.ns}"`,
+      );
+    }
+    if (!key.set || !fitsBytes(key.set, LIMITS.setNameBytes)) {
+      throw new StoreError(
+        "invalid_argument",
+        `set must be 1-${LIMITS.setNameBytes} bytes: "${key.set}"`,
+      );
+    }
+    // Bounded so a caller inventing set names cannot grow it without limit.
+    if (checkedScopes.size < 10_000) checkedScopes.add(scope);
   }
-  if (!key.set || bytes(key.set) > LIMITS.setNameBytes) {
-    throw new StoreError(
-      "invalid_argument",
-      `set must be 1-${LIMITS.setNameBytes} bytes: "${key.set}"`,
-    );
-  }
-  if (typeof key.key !== "string" || key.key.length === 0 || bytes(key.key) > LIMITS.keyBytes) {
+  if (typeof key.key !== "string" || key.key.length === 0 || !fitsBytes(key.key, LIMITS.keyBytes)) {
     throw new StoreError("invalid_argument", `key must be 1-${LIMITS.keyBytes} bytes`);
   }
 }
 
 export function assertValidBinName(name: string): void {
-  if (!name || bytes(name) > LIMITS.binNameBytes) {
+  if (!name || !fitsBytes(name, LIMITS.binNameBytes)) {
     throw new StoreError(
       "invalid_argument",
       `bin name must be 1-${LIMITS.binNameBytes} bytes: "${name}"`,
