@@ -135,7 +135,12 @@ export class AerospikeStore implements StorePort {
     return new policy.OperatePolicy(props);
   }
 
-  get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
+  /** Record metadata for a write: its TTL and, for a generation check, the expected generation. */
+  private meta(ttl: number, expectGen: number | undefined): Aerospike.RecordMetadata {
+    return expectGen ? { ttl, gen: expectGen } : { ttl };
+  }
+
+  async get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
     const k = this.key(key);
     return this.run("get", async () => {
       try {
@@ -150,8 +155,8 @@ export class AerospikeStore implements StorePort {
     });
   }
 
-  batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
-    if (keys.length === 0) return Promise.resolve([]);
+  async batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
+    if (keys.length === 0) return [];
     const requests: Aerospike.BatchReadRecord[] = keys.map((key) =>
       bins
         ? { type: batchType.BATCH_READ, key: this.key(key), bins: [...bins] }
@@ -172,7 +177,7 @@ export class AerospikeStore implements StorePort {
     });
   }
 
-  put(key: RecordKey, bins: BinsPatch, options: PutOptions = {}): Promise<{ gen: number }> {
+  async put(key: RecordKey, bins: BinsPatch, options: PutOptions = {}): Promise<{ gen: number }> {
     const k = this.key(key);
     assertValidBins(bins);
     assertValidTtl(options.ttl);
@@ -190,12 +195,12 @@ export class AerospikeStore implements StorePort {
     const operatePolicy = this.operatePolicy(options.expectGen, retries);
     const ttl = options.ttl ?? TTL_NEVER;
     return this.run("put", async () => {
-      const record = await this.client.operate(k, ops, { ttl }, operatePolicy);
+      const record = await this.client.operate(k, ops, this.meta(ttl, options.expectGen), operatePolicy);
       return { gen: record.gen ?? 0 };
     });
   }
 
-  remove(key: RecordKey): Promise<boolean> {
+  async remove(key: RecordKey): Promise<boolean> {
     const k = this.key(key);
     return this.run("remove", async () => {
       try {
@@ -208,7 +213,7 @@ export class AerospikeStore implements StorePort {
     });
   }
 
-  operate(
+  async operate(
     key: RecordKey,
     operations: readonly Operation[],
     options: WriteOptions = {},
@@ -222,7 +227,7 @@ export class AerospikeStore implements StorePort {
     const operatePolicy = this.operatePolicy(options.expectGen, 0);
     const ttl = options.ttl ?? TTL_KEEP;
     return this.run("operate", async () => {
-      const record = await this.client.operate(k, ops, { ttl }, operatePolicy);
+      const record = await this.client.operate(k, ops, this.meta(ttl, options.expectGen), operatePolicy);
       const bins: Bins = {};
       for (const name of readBins) {
         const value = record.bins?.[name];
