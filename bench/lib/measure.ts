@@ -26,6 +26,61 @@ export interface MeasureOptions {
   warmupOps: number;
 }
 
+type Histogram = ReturnType<typeof hdr.build>;
+
+function newHistogram(): Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** Runs `op` closed-loop from `concurrency` callers for up to `durationMs`; returns elapsed ns. */
+async function runLoop(
+  op: (i: number) => Promise<unknown>,
+  histogram: Histogram,
+  options: MeasureOptions,
+  durationMs: number,
+  counter: { issued: number },
+): Promise<number> {
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(Math.round(durationMs * 1_000_000));
+  const worker = async () => {
+    while (counter.issued < options.maxOps) {
+      const i = counter.issued++;
+      const t0 = process.hrtime.bigint();
+      await op(i);
+      const t1 = process.hrtime.bigint();
+      histogram.recordValue(Number(t1 - t0));
+      if (t1 > deadline) break;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return Number(process.hrtime.bigint() - started);
+}
+
+function summarize(
+  label: Pick<Measurement, "suite" | "target" | "op" | "impl">,
+  histogram: Histogram,
+  elapsedNs: number,
+  concurrency: number,
+): Measurement {
+  const us = (ns: number) => Math.round(ns / 10) / 100;
+  const result: Measurement = {
+    ...label,
+    concurrency,
+    n: histogram.totalCount,
+    opsPerSec: Math.round((histogram.totalCount / elapsedNs) * 1e9),
+    p50Us: us(histogram.getValueAtPercentile(50)),
+    p99Us: us(histogram.getValueAtPercentile(99)),
+    p999Us: us(histogram.getValueAtPercentile(99.9)),
+    maxUs: us(histogram.maxValue),
+  };
+  histogram.destroy();
+  return result;
+}
+
 /**
  * Runs `op` from `concurrency` closed-loop callers and records each call's
  * latency in an HDR histogram (ns resolution, 3 significant digits).
@@ -36,37 +91,53 @@ export async function measure(
   options: MeasureOptions,
 ): Promise<Measurement> {
   for (let i = 0; i < options.warmupOps; i++) await op(i);
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  let issued = 0;
-  const started = process.hrtime.bigint();
-  const deadline = started + BigInt(options.durationMs) * 1_000_000n;
-  const worker = async () => {
-    while (issued < options.maxOps) {
-      const i = issued++;
-      const t0 = process.hrtime.bigint();
-      await op(i);
-      const t1 = process.hrtime.bigint();
-      histogram.recordValue(Number(t1 - t0));
-      if (t1 > deadline) break;
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const elapsedNs = Number(process.hrtime.bigint() - started);
-  const us = (ns: number) => Math.round(ns / 10) / 100;
-  const result: Measurement = {
-    ...label,
-    concurrency: options.concurrency,
-    n: histogram.totalCount,
-    opsPerSec: Math.round((histogram.totalCount / elapsedNs) * 1e9),
-    p50Us: us(histogram.getValueAtPercentile(50)),
-    p99Us: us(histogram.getValueAtPercentile(99)),
-    p999Us: us(histogram.getValueAtPercentile(99.9)),
-    maxUs: us(histogram.maxValue),
-  };
-  histogram.destroy();
-  return result;
+  const histogram = newHistogram();
+  const elapsed = await runLoop(op, histogram, options, options.durationMs, { issued: 0 });
+  return summarize(label, histogram, elapsed, options.concurrency);
+}
+
+/** How many alternating slices `measurePair` splits its time into. */
+const PAIR_ROUNDS = 6;
+
+/**
+ * Measures our adapter and the raw library doing the same work in
+ * alternating slices, so background work (GC, server housekeeping, the other
+ * core) falls on both alike and the ratio between them is fair.
+ */
+export async function measurePair(
+  label: Pick<Measurement, "suite" | "target" | "op">,
+  adapter: (i: number) => Promise<unknown>,
+  raw: (i: number) => Promise<unknown>,
+  options: MeasureOptions,
+): Promise<Measurement[]> {
+  for (let i = 0; i < options.warmupOps; i++) {
+    await adapter(i);
+    await raw(i);
+  }
+  const sides = [
+    {
+      impl: "adapter" as const,
+      op: adapter,
+      histogram: newHistogram(),
+      elapsed: 0,
+      counter: { issued: 0 },
+    },
+    {
+      impl: "raw" as const,
+      op: raw,
+      histogram: newHistogram(),
+      elapsed: 0,
+      counter: { issued: 0 },
+    },
+  ];
+  const slice = options.durationMs / PAIR_ROUNDS;
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    // Alternate which side goes first, so neither always follows the other.
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order)
+      side.elapsed += await runLoop(side.op, side.histogram, options, slice, side.counter);
+  }
+  return sides.map((side) =>
+    summarize({ ...label, impl: side.impl }, side.histogram, side.elapsed, options.concurrency),
+  );
 }

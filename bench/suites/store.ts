@@ -7,7 +7,7 @@ import { loadOriginConfig } from "../../origin/src/config/origin-config.js";
 import { AerospikeStore } from "../../origin/src/store/aerospike/aerospike-store.js";
 import { LmdbStore } from "../../origin/src/store/lmdb/lmdb-store.js";
 import type { Operation, RecordKey, StorePort } from "../../origin/src/store/port.js";
-import { type Measurement, type MeasureOptions, measure } from "../lib/measure.js";
+import { type Measurement, type MeasureOptions, measurePair } from "../lib/measure.js";
 
 const RECORDS = 10_000;
 const BATCH = 100;
@@ -47,29 +47,40 @@ function batchKeys<K>(i: number, key: (n: number) => K): K[] {
   return Array.from({ length: BATCH }, (_, j) => key(pick(i * BATCH + j, 7) % RECORDS));
 }
 
-async function adapterOps(
+/** The same three operations, through our adapter and through the raw library, measured in alternation. */
+interface RawOps {
+  get(i: number): Promise<unknown>;
+  batchGet(i: number): Promise<unknown>;
+  operate(i: number): Promise<unknown>;
+}
+
+async function measureStore(
   store: StorePort,
+  raw: RawOps,
   target: string,
   key: (i: number) => RecordKey,
   options: MeasureOptions,
 ): Promise<Measurement[]> {
-  const label = { suite: "store", target, impl: "adapter" as const };
+  const label = { suite: "store", target };
   return [
-    await measure(
+    ...(await measurePair(
       { ...label, op: "get (all bins)" },
       (i) => store.get(key(pick(i, 1) % RECORDS)),
+      raw.get,
       options,
-    ),
-    await measure(
+    )),
+    ...(await measurePair(
       { ...label, op: `batchGet ${BATCH}` },
       (i) => store.batchGet(batchKeys(i, key)),
+      raw.batchGet,
       options,
-    ),
-    await measure(
+    )),
+    ...(await measurePair(
       { ...label, op: "operate add+push+read" },
       (i) => store.operate(key(pick(i, 3) % RECORDS), OPERATE),
+      raw.operate,
       options,
-    ),
+    )),
   ];
 }
 
@@ -77,14 +88,11 @@ export async function lmdbStoreBench(options: MeasureOptions): Promise<Measureme
   const dir = mkdtempSync(join(tmpdir(), "reco-bench-lmdb-"));
   const path = join(dir, "db");
   const key = (i: number): RecordKey => ({ ns: "bench", set: "feat", key: `k${i}` });
+  const store = new LmdbStore({ path });
+  // Baseline: lmdb-js itself on the same database, no validation, expiry or projection.
+  const root = open({ path, maxDbs: 4 });
   try {
-    const store = new LmdbStore({ path });
     await populate(store, key);
-    const results = await adapterOps(store, "lmdb", key, options);
-    await store.close();
-
-    // Baseline: lmdb-js itself on the same database, no validation, expiry or projection.
-    const root = open({ path, maxDbs: 4 });
     const records = root.openDB<
       { b: Record<string, unknown>; g: number; e: number },
       [string, string, string]
@@ -92,21 +100,12 @@ export async function lmdbStoreBench(options: MeasureOptions): Promise<Measureme
       name: "records",
     });
     const rawKey = (i: number): [string, string, string] => ["bench", "feat", `k${i}`];
-    const label = { suite: "store", target: "lmdb", impl: "raw" as const };
-    results.push(
-      await measure(
-        { ...label, op: "get (all bins)" },
-        async (i) => records.get(rawKey(pick(i, 1) % RECORDS)),
-        options,
-      ),
-      await measure(
-        { ...label, op: `batchGet ${BATCH}` },
-        async (i) => batchKeys(i, rawKey).map((k) => records.get(k)),
-        options,
-      ),
-      await measure(
-        { ...label, op: "operate add+push+read" },
-        (i) =>
+    return await measureStore(
+      store,
+      {
+        get: async (i) => records.get(rawKey(pick(i, 1) % RECORDS)),
+        batchGet: async (i) => batchKeys(i, rawKey).map((k) => records.get(k)),
+        operate: (i) =>
           records.transaction(() => {
             const k = rawKey(pick(i, 3) % RECORDS);
             const stored = records.get(k);
@@ -117,12 +116,14 @@ export async function lmdbStoreBench(options: MeasureOptions): Promise<Measureme
             records.put(k, { ...stored, b: bins, g: stored.g + 1 });
             return bins.views;
           }),
-        options,
-      ),
+      },
+      "lmdb",
+      key,
+      options,
     );
-    await root.close();
-    return results;
   } finally {
+    await store.close();
+    await root.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -141,58 +142,60 @@ export async function aerospikeStoreBench(
   const set = `bench${Date.now().toString(36)}`;
   const key = (i: number): RecordKey => ({ ns: config.namespace, set, key: `k${i}` });
   const store = await AerospikeStore.connect(config);
-  await populate(store, key);
-  const results = await adapterOps(store, "aerospike", key, options);
-  await store.close();
-
   // Baseline: the official client called directly with the same timeouts.
   const client = await Aerospike.connect({
     hosts: config.hosts,
     maxConnsPerNode: config.maxConnsPerNode,
   });
-  const { lists, operations } = Aerospike;
-  const readPolicy = new Aerospike.ReadPolicy({
-    totalTimeout: config.readTimeoutMs,
-    maxRetries: 2,
-  });
-  const batchPolicy = new Aerospike.BatchPolicy({
-    totalTimeout: config.batchTimeoutMs,
-    maxRetries: 2,
-  });
-  const rawKey = (i: number) => new Aerospike.Key(config.namespace, set, `k${i}`);
-  const label = { suite: "store", target: "aerospike", impl: "raw" as const };
-  results.push(
-    await measure(
-      { ...label, op: "get (all bins)" },
-      (i) => client.get(rawKey(pick(i, 1) % RECORDS), readPolicy),
+  try {
+    await populate(store, key);
+    const { lists, operations } = Aerospike;
+    const readPolicy = new Aerospike.ReadPolicy({
+      totalTimeout: config.readTimeoutMs,
+      maxRetries: 2,
+    });
+    const batchPolicy = new Aerospike.BatchPolicy({
+      totalTimeout: config.batchTimeoutMs,
+      maxRetries: 2,
+    });
+    const operatePolicy = new Aerospike.OperatePolicy({
+      totalTimeout: config.writeTimeoutMs,
+      maxRetries: 0,
+    });
+    const rawKey = (i: number) => new Aerospike.Key(config.namespace, set, `k${i}`);
+    return await measureStore(
+      store,
+      {
+        get: (i) => client.get(rawKey(pick(i, 1) % RECORDS), readPolicy),
+        batchGet: (i) =>
+          client.batchRead(
+            batchKeys(i, rawKey).map((k) => ({
+              type: Aerospike.batchType.BATCH_READ,
+              key: k,
+              readAllBins: true,
+            })),
+            batchPolicy,
+          ),
+        operate: (i) =>
+          client.operate(
+            rawKey(pick(i, 3) % RECORDS),
+            [
+              operations.add("views", 1),
+              lists.insertItems("recent", 0, ["new"]),
+              lists.removeByIndexRange("recent", 20),
+              operations.read("views"),
+            ],
+            { ttl: -2 },
+            operatePolicy,
+          ),
+      },
+      "aerospike",
+      key,
       options,
-    ),
-    await measure(
-      { ...label, op: `batchGet ${BATCH}` },
-      (i) =>
-        client.batchRead(
-          batchKeys(i, rawKey).map((k) => ({
-            type: Aerospike.batchType.BATCH_READ,
-            key: k,
-            readAllBins: true,
-          })),
-          batchPolicy,
-        ),
-      options,
-    ),
-    await measure(
-      { ...label, op: "operate add+push+read" },
-      (i) =>
-        client.operate(rawKey(pick(i, 3) % RECORDS), [
-          operations.add("views", 1),
-          lists.insertItems("recent", 0, ["new"]),
-          lists.removeByIndexRange("recent", 20),
-          operations.read("views"),
-        ]),
-      options,
-    ),
-  );
-  await client.truncate(config.namespace, set, 0).catch(() => undefined);
-  await client.close(false);
-  return results;
+    );
+  } finally {
+    await client.truncate(config.namespace, set, 0).catch(() => undefined);
+    await store.close();
+    await client.close(false);
+  }
 }

@@ -155,7 +155,10 @@ export class AerospikeStore implements StorePort {
     });
   }
 
-  async batchGet(keys: readonly RecordKey[], bins?: readonly string[]): Promise<(StoreRecord | null)[]> {
+  async batchGet(
+    keys: readonly RecordKey[],
+    bins?: readonly string[],
+  ): Promise<(StoreRecord | null)[]> {
     if (keys.length === 0) return [];
     const requests: Aerospike.BatchReadRecord[] = keys.map((key) =>
       bins
@@ -195,7 +198,12 @@ export class AerospikeStore implements StorePort {
     const operatePolicy = this.operatePolicy(options.expectGen, retries);
     const ttl = options.ttl ?? TTL_NEVER;
     return this.run("put", async () => {
-      const record = await this.client.operate(k, ops, this.meta(ttl, options.expectGen), operatePolicy);
+      const record = await this.client.operate(
+        k,
+        ops,
+        this.meta(ttl, options.expectGen),
+        operatePolicy,
+      );
       return { gen: record.gen ?? 0 };
     });
   }
@@ -227,7 +235,12 @@ export class AerospikeStore implements StorePort {
     const operatePolicy = this.operatePolicy(options.expectGen, 0);
     const ttl = options.ttl ?? TTL_KEEP;
     return this.run("operate", async () => {
-      const record = await this.client.operate(k, ops, this.meta(ttl, options.expectGen), operatePolicy);
+      const record = await this.client.operate(
+        k,
+        ops,
+        this.meta(ttl, options.expectGen),
+        operatePolicy,
+      );
       const bins: Bins = {};
       for (const name of readBins) {
         const value = record.bins?.[name];
