@@ -37,14 +37,11 @@ const OriginEnv = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
   })
-  .superRefine((env, ctx) => {
-    if (env.STORE === "aerospike" && !env.AEROSPIKE_HOSTS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["AEROSPIKE_HOSTS"],
-        message: "required when STORE=aerospike (host:port[,host:port])",
-      });
-    }
+  .refine((env) => !(env.STORE === "aerospike" && env.AEROSPIKE_HOSTS === undefined), {
+    path: ["AEROSPIKE_HOSTS"],
+    message: "required when STORE=aerospike (host:port[,host:port])",
+    // Run even when other variables are wrong, so one start-up reports every problem at once.
+    when: () => true,
   });
 
 export type OriginConfig = ReturnType<typeof loadOriginConfig>;

@@ -59,6 +59,14 @@ describe("origin configuration", () => {
     expect(problems.some((p) => p.startsWith(`${variable}:`))).toBe(true);
   });
 
+  it("reports every problem at once, including the cross-variable ones", () => {
+    const problems = problemsOf({ ORIGIN_PORT: "http", STORE: "aerospike" });
+    const variables = problems.map((p) => p.split(":")[0]);
+    expect(variables).toEqual(
+      expect.arrayContaining(["ORIGIN_PORT", "ORIGIN_SIGNING_SECRET", "AEROSPIKE_HOSTS"]),
+    );
+  });
+
   it("never echoes a secret's value", () => {
     const problems = problemsOf({ ORIGIN_SIGNING_SECRET: "tiny" });
     expect(problems.join("\n")).toContain("ORIGIN_SIGNING_SECRET");
