@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { ErrorBody } from "#shared/api/errors";
 import { RecommendationResponse } from "#shared/api/recommendations";
+import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import worker from "../src/index.js";
 
@@ -18,16 +18,6 @@ async function fetchWith(bindings: Partial<EdgeBindings>, path: string): Promise
   );
   await waitOnExecutionContext(ctx);
   return response;
-}
-
-async function expectError(response: Response, status: number, code: string, mentions?: string) {
-  expect(response.status).toBe(status);
-  const body = ErrorBody.parse(await response.json());
-  expect(body.error.code).toBe(code);
-  expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
-  expect(body.error.message).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack traces
-  if (mentions) expect(body.error.message).toContain(mentions);
-  return body;
 }
 
 describe("GET /v1/recommendations (happy path through a real origin)", () => {

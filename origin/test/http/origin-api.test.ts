@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorBody } from "#shared/api/errors";
 import { OriginRecommendationResponse } from "#shared/api/recommendations";
 import { SIGNATURE_MAX_SKEW_MS, signRequest } from "#shared/security/request-signing";
+import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
 import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
 
@@ -50,18 +50,6 @@ async function signedPost(
     now: options.now,
   });
   return post(body, headers);
-}
-
-async function expectError(
-  response: Response,
-  status: number,
-  code: string,
-  mentions?: string,
-): Promise<void> {
-  expect(response.status).toBe(status);
-  const body = ErrorBody.parse(await response.json());
-  expect(body.error.code).toBe(code);
-  if (mentions) expect(body.error.message).toContain(mentions);
 }
 
 describe("origin /internal/recommendations", () => {
