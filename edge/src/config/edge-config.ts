@@ -1,11 +1,10 @@
 import { z } from "zod";
 import { parseEnv } from "#shared/config/parse-env";
+import { RegionName } from "#shared/config/region";
 import type { EdgeBindings } from "../env.js";
 
 const EdgeEnv = z.object({
-  REGION: z
-    .string()
-    .regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes"),
+  REGION: RegionName,
   ORIGIN_URL: z.url({ message: "expected the origin's base URL, e.g. http://127.0.0.1:8788" }),
   ORIGIN_SIGNING_SECRET: z
     .string({ message: "expected the secret shared with the origin" })

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseEnv } from "#shared/config/parse-env";
+import { RegionName } from "#shared/config/region";
 import { AerospikeHosts } from "./aerospike-hosts.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -13,10 +14,7 @@ const OriginEnv = z
     ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
     /** 0 asks the OS for a free port (tests). */
     ORIGIN_PORT: port.default(8788),
-    REGION: z
-      .string()
-      .regex(/^[a-z0-9-]{1,32}$/, "expected 1-32 lowercase letters, digits or dashes")
-      .default("local"),
+    REGION: RegionName.default("local"),
     ORIGIN_SIGNING_SECRET: z
       .string({ message: "expected the secret shared with the edge" })
       .min(16, "expected at least 16 characters"),
