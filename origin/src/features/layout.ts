@@ -44,6 +44,13 @@ export function bucketKey(index: number): string {
   return String(index).padStart(10, "0");
 }
 
+/** Separates period and key in a decayed_top map key; readers split at the first one (ids may hold ":"). */
+export const TOP_KEY_SEPARATOR = ":";
+
+export function topKey(period: number, key: string): string {
+  return `${bucketKey(period)}${TOP_KEY_SEPARATOR}${key}`;
+}
+
 /** Index of the time bucket holding `ms` for buckets of `bucketSeconds`. */
 export function bucketIndex(ms: number, bucketSeconds: number): number {
   return Math.floor(ms / (bucketSeconds * 1000));
