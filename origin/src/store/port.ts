@@ -76,6 +76,12 @@ export type Operation =
   | { op: "mapPut"; bin: string; key: string; value: BinValue }
   /** Adds to a number under `key` in a map bin (missing = 0). */
   | { op: "mapAdd"; bin: string; key: string; value: number; float?: boolean }
+  /**
+   * Removes every entry of a map bin whose key sorts below `key` (string
+   * order; keys written with `bucketKey` are fixed-width, so this trims old
+   * time buckets). A missing bin stays missing.
+   */
+  | { op: "mapRemoveBelow"; bin: string; key: string }
   /** Reads a bin's value after the preceding steps; returned in `bins`. */
   | { op: "read"; bin: string };
 

@@ -251,6 +251,28 @@ export function storeContract(name: string, target: ContractTarget): void {
         expect(result.bins.l).toEqual(["z", "x", "y"]);
       });
 
+      it("removes the map keys below a key, keeping that key and the ones above", async () => {
+        await store.operate(key("trim"), [
+          { op: "mapAdd", bin: "w", key: "0000000007", value: 1 },
+          { op: "mapAdd", bin: "w", key: "0000000009", value: 2 },
+          { op: "mapAdd", bin: "w", key: "0000000010", value: 3 },
+          { op: "mapAdd", bin: "w", key: "0000000012", value: 4 },
+        ]);
+        const result = await store.operate(key("trim"), [
+          { op: "mapAdd", bin: "w", key: "0000000013", value: 5 },
+          { op: "mapRemoveBelow", bin: "w", key: "0000000010" },
+          { op: "mapRemoveBelow", bin: "absent", key: "0000000010" },
+          { op: "read", bin: "w" },
+          { op: "read", bin: "absent" },
+        ]);
+        expect(result.bins).toEqual({ w: { "0000000010": 3, "0000000012": 4, "0000000013": 5 } });
+        const all = await store.operate(key("trim"), [
+          { op: "mapRemoveBelow", bin: "w", key: "9999999999" },
+          { op: "read", bin: "w" },
+        ]);
+        expect(all.bins).toEqual({ w: {} });
+      });
+
       it("refuses an operation that does not fit the bin's type, changing nothing", async () => {
         await store.put(key("typed"), { s: "text", n: 1 });
         await expectStoreError(

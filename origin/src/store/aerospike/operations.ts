@@ -64,6 +64,10 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
       case "mapAdd":
         out.push(maps.increment(op.bin, op.key, number(op.value, op.float) as never));
         break;
+      case "mapRemoveBelow":
+        // begin null = from the smallest key; end is exclusive.
+        out.push(maps.removeByKeyRange(op.bin, null, op.key));
+        break;
       case "read":
         out.push(operations.read(op.bin));
         break;

@@ -75,6 +75,14 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
         bins[operation.bin] = map;
         break;
       }
+      case "mapRemoveBelow": {
+        if (current === undefined) break;
+        if (!isMap(current)) throw mismatch(operation, "map");
+        for (const key of Object.keys(current)) {
+          if (key < operation.key) delete current[key];
+        }
+        break;
+      }
       case "read": {
         if (current !== undefined) reads[operation.bin] = current;
         break;
