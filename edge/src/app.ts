@@ -3,6 +3,7 @@ import { installErrorHandling } from "#shared/http/error-handling";
 import { type RequestIdVariables, requestId } from "#shared/http/request-id";
 import type { EdgeBindings } from "./env.js";
 import { registerHealthz } from "./routes/healthz.js";
+import { registerEvents } from "./routes/v1_events.js";
 import { registerRecommendations } from "./routes/v1_recommendations.js";
 
 export type EdgeApp = { Bindings: EdgeBindings; Variables: RequestIdVariables };
@@ -16,5 +17,6 @@ export function createEdgeApp(): Hono<EdgeApp> {
   });
   registerHealthz(app);
   registerRecommendations(app);
+  registerEvents(app);
   return app;
 }

@@ -3,9 +3,11 @@ import { bodyLimit } from "hono/body-limit";
 import { installErrorHandling } from "#shared/http/error-handling";
 import { requestId } from "#shared/http/request-id";
 import type { RecordKeys } from "./catalog/record-keys.js";
+import type { EventIngestion } from "./events/event-ingestion.js";
 import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
 import { registerHealthz } from "./routes/healthz.js";
+import { registerInternalEvents } from "./routes/internal_events.js";
 import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
 import type { StorePort } from "./store/port.js";
 
@@ -16,6 +18,8 @@ export interface OriginDeps {
   region: string;
   signingSecret: string;
   logger: Logger;
+  /** Event ingestion (`POST /internal/events`): event log + stream processor. */
+  events: EventIngestion;
 }
 
 /** Internal bodies are batches from the edge; 1 MiB bounds a bad or hostile one. */
@@ -34,6 +38,7 @@ export function createOriginApp(deps: OriginDeps): Hono {
   internal.use(bodyLimit({ maxSize: INTERNAL_BODY_LIMIT_BYTES }));
   internal.use(verifySignature(deps.signingSecret));
   registerInternalRecommendations(internal, deps);
+  registerInternalEvents(internal, deps);
   app.route("/internal", internal);
   return app;
 }

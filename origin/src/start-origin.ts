@@ -2,9 +2,13 @@ import { type ServerType, serve } from "@hono/node-server";
 import { createOriginApp } from "./app.js";
 import { recordKeys } from "./catalog/record-keys.js";
 import type { OriginConfig } from "./config/origin-config.js";
+import { createEventIngestion } from "./events/event-ingestion.js";
+import { createEventLog } from "./events/event-log.js";
 import { createLogger, type Logger } from "./logger.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
+import { StoreError } from "./store/port.js";
+import type { StreamProcessor } from "./stream/stream-processor-port.js";
 
 export interface RunningOrigin {
   url: string;
@@ -15,7 +19,10 @@ export interface RunningOrigin {
 }
 
 /** Builds the store and app once and starts listening; used by the CLI entry and by tests. */
-export async function startOrigin(config: OriginConfig): Promise<RunningOrigin> {
+export async function startOrigin(
+  config: OriginConfig,
+  overrides: { processor?: StreamProcessor } = {},
+): Promise<RunningOrigin> {
   const logger = createLogger(config.logLevel);
   const store = await createStore(config.store);
   const keys = recordKeys(config.store.namespace);
@@ -27,12 +34,25 @@ export async function startOrigin(config: OriginConfig): Promise<RunningOrigin> 
       result.seeded ? "seeded demo data" : "reusing demo data",
     );
   }
+  const processor: StreamProcessor = overrides.processor ?? {
+    apply: async () => {
+      throw new StoreError("unavailable", "stream processor not wired yet");
+    },
+  };
+  const events = createEventIngestion({
+    log: createEventLog(store, config.store.namespace, config.events.dedupeWindowSeconds),
+    processor,
+    region: config.region,
+    dedupeWindowSeconds: config.events.dedupeWindowSeconds,
+    failpoint: config.failpoint,
+  });
   const app = createOriginApp({
     store,
     keys,
     region: config.region,
     signingSecret: config.signingSecret,
     logger,
+    events,
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>

@@ -11,6 +11,8 @@ const EdgeEnv = z.object({
     .min(16, "expected at least 16 characters"),
   // Whole request budget is 50 ms by default (see BRIEF); the origin call may use up to all of it.
   ORIGIN_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000),
+  // Queue delivery is off the shopper's path: a few seconds lets a busy origin finish a batch.
+  EVENTS_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
 });
 
 export type EdgeConfig = {
@@ -18,6 +20,7 @@ export type EdgeConfig = {
   originUrl: string;
   signingSecret: string;
   originTimeoutMs: number;
+  eventsDeliveryTimeoutMs: number;
 };
 
 // Parsed once per isolate per bindings object: nothing is re-parsed per request.
@@ -33,6 +36,7 @@ export function edgeConfig(env: EdgeBindings): EdgeConfig {
       originUrl: raw.ORIGIN_URL.replace(/\/+$/, ""),
       signingSecret: raw.ORIGIN_SIGNING_SECRET,
       originTimeoutMs: raw.ORIGIN_TIMEOUT_MS,
+      eventsDeliveryTimeoutMs: raw.EVENTS_DELIVERY_TIMEOUT_MS,
     };
     parsed.set(env, config);
   }

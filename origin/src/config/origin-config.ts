@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseEnv } from "#shared/config/parse-env";
 import { RegionName } from "#shared/config/region";
+import { Failpoint } from "../events/failpoint.js";
 import { AerospikeHosts } from "./aerospike-hosts.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -31,6 +32,10 @@ const OriginEnv = z
     // The client's own default pool size per node; commands beyond it fail with -7.
     AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
     SEED_DEMO_DATA: flag.default(false),
+    // 7 days: longer than any queue retry/retention path, so a redelivered event is always recognised.
+    EVENT_DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+    /** Test-only: crash the process at this point of event ingestion (crash tests). */
+    ORIGIN_FAILPOINT: Failpoint.optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -54,6 +59,8 @@ export function loadOriginConfig(source: Record<string, string | undefined> = pr
     signingSecret: env.ORIGIN_SIGNING_SECRET,
     seedDemoData: env.SEED_DEMO_DATA,
     logLevel: env.LOG_LEVEL,
+    events: { dedupeWindowSeconds: env.EVENT_DEDUPE_WINDOW_SECONDS },
+    failpoint: env.ORIGIN_FAILPOINT,
     store:
       env.STORE === "aerospike"
         ? {

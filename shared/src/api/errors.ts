@@ -17,6 +17,7 @@ export const ErrorCode = z.enum([
   "rate_limited",
   "origin_unavailable",
   "store_unavailable",
+  "queue_unavailable",
   "misconfigured",
   "internal",
 ]);
@@ -36,6 +37,7 @@ export const errorStatus = {
   rate_limited: 429,
   origin_unavailable: 503,
   store_unavailable: 503,
+  queue_unavailable: 503,
   misconfigured: 500,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;

@@ -6,6 +6,8 @@ import { Surface } from "./recommendations.js";
 export const MAX_EVENTS_PER_BATCH = 500;
 /** Body limit of `POST /v1/events` (bytes). */
 export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
+/** Browsers' clocks run ahead: events up to 5 minutes in the future are accepted, later ones refused. */
+export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export const EventType = z.enum([
   "impression",
