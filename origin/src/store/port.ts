@@ -82,6 +82,8 @@ export type Operation =
    * time buckets). A missing bin stays missing.
    */
   | { op: "mapRemoveBelow"; bin: string; key: string }
+  /** Removes these keys from a map bin (absent keys and a missing bin are fine). */
+  | { op: "mapRemoveKeys"; bin: string; keys: string[] }
   /** Reads a bin's value after the preceding steps; returned in `bins`. */
   | { op: "read"; bin: string };
 

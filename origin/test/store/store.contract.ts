@@ -273,6 +273,21 @@ export function storeContract(name: string, target: ContractTarget): void {
         expect(all.bins).toEqual({ w: {} });
       });
 
+      it("removes listed map keys, ignoring absent keys and bins", async () => {
+        await store.operate(key("drop"), [
+          { op: "mapAdd", bin: "m", key: "a", value: 1.5, float: true },
+          { op: "mapAdd", bin: "m", key: "b", value: 2.5, float: true },
+          { op: "mapAdd", bin: "m", key: "c", value: 3.5, float: true },
+        ]);
+        const result = await store.operate(key("drop"), [
+          { op: "mapRemoveKeys", bin: "m", keys: ["a", "c", "zz"] },
+          { op: "mapRemoveKeys", bin: "absent", keys: ["a"] },
+          { op: "mapAdd", bin: "m", key: "b", value: 1, float: true },
+          { op: "read", bin: "m" },
+        ]);
+        expect(result.bins).toEqual({ m: { b: 3.5 } });
+      });
+
       it("refuses an operation that does not fit the bin's type, changing nothing", async () => {
         await store.put(key("typed"), { s: "text", n: 1 });
         await expectStoreError(

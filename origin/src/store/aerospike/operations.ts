@@ -68,6 +68,9 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
         // begin null = from the smallest key; end is exclusive.
         out.push(maps.removeByKeyRange(op.bin, null, op.key));
         break;
+      case "mapRemoveKeys":
+        out.push(maps.removeByKeyList(op.bin, op.keys));
+        break;
       case "read":
         out.push(operations.read(op.bin));
         break;

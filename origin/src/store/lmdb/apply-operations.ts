@@ -83,6 +83,12 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
         }
         break;
       }
+      case "mapRemoveKeys": {
+        if (current === undefined) break;
+        if (!isMap(current)) throw mismatch(operation, "map");
+        for (const key of operation.keys) delete current[key];
+        break;
+      }
       case "read": {
         if (current !== undefined) reads[operation.bin] = current;
         break;
