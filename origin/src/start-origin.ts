@@ -7,13 +7,15 @@ import { createEventLog } from "./events/event-log.js";
 import { createLogger, type Logger } from "./logger.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
-import { StoreError } from "./store/port.js";
+import { StoreError, type StorePort } from "./store/port.js";
 import type { StreamProcessor } from "./stream/stream-processor-port.js";
 
 export interface RunningOrigin {
   url: string;
   port: number;
   logger: Logger;
+  /** The process's store (tests read what the routes wrote). */
+  store: StorePort;
   /** Stops accepting requests, drains, then closes the store. */
   stop(): Promise<void>;
 }
@@ -21,7 +23,7 @@ export interface RunningOrigin {
 /** Builds the store and app once and starts listening; used by the CLI entry and by tests. */
 export async function startOrigin(
   config: OriginConfig,
-  overrides: { processor?: StreamProcessor } = {},
+  overrides: { createProcessor?: (store: StorePort) => StreamProcessor } = {},
 ): Promise<RunningOrigin> {
   const logger = createLogger(config.logLevel);
   const store = await createStore(config.store);
@@ -34,7 +36,7 @@ export async function startOrigin(
       result.seeded ? "seeded demo data" : "reusing demo data",
     );
   }
-  const processor: StreamProcessor = overrides.processor ?? {
+  const processor: StreamProcessor = overrides.createProcessor?.(store) ?? {
     apply: async () => {
       throw new StoreError("unavailable", "stream processor not wired yet");
     },
@@ -67,6 +69,7 @@ export async function startOrigin(
     url,
     port,
     logger,
+    store,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

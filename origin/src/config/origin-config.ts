@@ -6,6 +6,7 @@ import { AerospikeHosts } from "./aerospike-hosts.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
+const positiveSeconds = z.coerce.number().int().positive();
 const flag = z
   .enum(["true", "false", "1", "0"], { message: 'expected "true" or "false"' })
   .transform((v) => v === "true" || v === "1");
@@ -32,8 +33,8 @@ const OriginEnv = z
     // The client's own default pool size per node; commands beyond it fail with -7.
     AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
     SEED_DEMO_DATA: flag.default(false),
-    // 7 days: longer than any queue retry/retention path, so a redelivered event is always recognised.
-    EVENT_DEDUPE_WINDOW_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+    // 7 days: outlasts the queue's retries (minutes) and its default 4-day retention, so any redelivery is recognised.
+    EVENT_DEDUPE_WINDOW_SECONDS: positiveSeconds.default(7 * 24 * 3600),
     /** Test-only: crash the process at this point of event ingestion (crash tests). */
     ORIGIN_FAILPOINT: Failpoint.optional(),
     LOG_LEVEL: z

@@ -1,0 +1,35 @@
+import { join } from "node:path";
+import { describe } from "vitest";
+
+/** Environment that points an origin (in-process or child) at one kind of store. */
+export interface StoreVariant {
+  name: "lmdb" | "aerospike";
+  /** Origin variables for a test whose private temp dir is `dir`. */
+  env(dir: string): Record<string, string>;
+}
+
+const hosts = process.env.AEROSPIKE_HOSTS;
+
+const lmdb: StoreVariant = {
+  name: "lmdb",
+  env: (dir) => ({ STORE: "lmdb", LMDB_PATH: join(dir, "lmdb") }),
+};
+
+const aerospike: StoreVariant = {
+  name: "aerospike",
+  env: () => ({
+    STORE: "aerospike",
+    AEROSPIKE_HOSTS: hosts ?? "",
+    AEROSPIKE_NAMESPACE: process.env.AEROSPIKE_NAMESPACE ?? "test",
+  }),
+};
+
+/**
+ * Runs `suite` once per store: always on LMDB, on Aerospike when
+ * AEROSPIKE_HOSTS is set (reported as skipped otherwise, never silently absent).
+ */
+export function describeEachStore(title: string, suite: (variant: StoreVariant) => void): void {
+  describe(`${title} (lmdb)`, () => suite(lmdb));
+  if (hosts) describe(`${title} (aerospike)`, () => suite(aerospike));
+  else describe.skip(`${title} (aerospike: set AEROSPIKE_HOSTS to run)`, () => suite(aerospike));
+}
