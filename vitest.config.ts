@@ -32,7 +32,7 @@ export default defineConfig({
               bindings: {
                 ORIGIN_URL: inject("originUrl"),
                 ORIGIN_SIGNING_SECRET: inject("originSigningSecret"),
-                REGION: "test-region",
+                REGION: "edge-test",
               },
             },
           })),

@@ -31,7 +31,7 @@ describe("GET /v1/recommendations (happy path through a real origin)", () => {
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(body).toMatchObject({
       surface: "home",
-      region: "test-region",
+      region: "edge-test",
       tier: "origin",
       lens: "business",
       stale: false,
@@ -119,7 +119,7 @@ describe("GET /healthz", () => {
     expect(await response.json()).toEqual({
       status: "ok",
       service: "edge",
-      region: "test-region",
+      region: "edge-test",
       checks: { config: "ok" },
     });
   });
@@ -129,7 +129,7 @@ describe("GET /healthz", () => {
     expect((await fetch(`${origin}/healthz`)).status).toBe(200);
     const unsigned = await fetch(`${origin}/internal/recommendations`, {
       method: "POST",
-      body: JSON.stringify({ surface: "home", k: 5, region: "test-region" }),
+      body: JSON.stringify({ surface: "home", k: 5, region: "edge-test" }),
     });
     await expectError(unsigned, 401, "unauthorized", "not signed");
   });

@@ -17,7 +17,7 @@ export default async function setup(project: TestProject) {
     ORIGIN_SIGNING_SECRET: secret,
     LMDB_PATH: join(dir, "lmdb"),
     SEED_DEMO_DATA: "true",
-    REGION: "test-region",
+    REGION: "edge-test",
   }).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;
