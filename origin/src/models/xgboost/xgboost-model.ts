@@ -1,0 +1,152 @@
+import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
+import { applyTransform, transformWidth } from "../transforms.js";
+import type { ParsedXgboost } from "./parse-xgboost.js";
+import { CATEGORICAL, DEFAULT_LEFT, MAX_CATEGORY, type XgboostForest } from "./xgboost-forest.js";
+
+/**
+ * Scores like XGBoost's CPU predictor: features are rounded to float32, a
+ * numerical split goes left iff `x < threshold`, `NaN` follows the default
+ * direction, and margins are accumulated in float32 starting from the base
+ * margin, tree by tree in model order.
+ */
+export class XgboostModel implements Model {
+  readonly format = "xgboost-json" as const;
+  readonly objective: string;
+  readonly numFeatures: number;
+  readonly featureNames: readonly string[] | undefined;
+  readonly numOutputs: number;
+  readonly numPredictOutputs: number;
+  readonly numTrees: number;
+  readonly #parsed: ParsedXgboost;
+
+  constructor(parsed: ParsedXgboost) {
+    this.#parsed = parsed;
+    this.objective = parsed.objectiveName;
+    this.numFeatures = parsed.numFeatures;
+    this.featureNames = parsed.featureNames;
+    this.numOutputs = parsed.numOutputs;
+    this.numPredictOutputs = transformWidth(parsed.objective.transform, parsed.numOutputs);
+    this.numTrees = parsed.forest.roots.length;
+  }
+
+  predictRaw(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const result = prepareOutput(this, matrix, rows, this.numOutputs, out);
+    const { forest, baseMargin } = this.#parsed;
+    const width = this.numOutputs;
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < width; k++) result[r * width + k] = baseMargin[k] as number;
+    }
+    if (forest.weights)
+      addDartTrees(
+        forest,
+        forest.weights,
+        baseMargin,
+        matrix,
+        rows,
+        this.numFeatures,
+        width,
+        result,
+      );
+    else addTrees(forest, matrix, rows, this.numFeatures, width, result);
+    return result;
+  }
+
+  predict(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const { transform } = this.#parsed.objective;
+    const width = this.numPredictOutputs;
+    const result = prepareOutput(this, matrix, rows, width, out);
+    if (transform.kind === "argmax") {
+      const raw = this.predictRaw(matrix, rows);
+      applyTransform(transform, raw, rows, this.numOutputs, result, true);
+    } else {
+      this.predictRaw(matrix, rows, result);
+      applyTransform(transform, result, rows, this.numOutputs, result, true);
+    }
+    return result;
+  }
+}
+
+function addTrees(
+  forest: XgboostForest,
+  matrix: FeatureMatrix,
+  rows: number,
+  stride: number,
+  width: number,
+  out: Float64Array,
+): void {
+  const { roots, group } = forest;
+  // Tree-major: one tree's nodes stay in cache while every row walks it.
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t] as number;
+    const g = group[t] as number;
+    for (let r = 0; r < rows; r++) {
+      const i = r * width + g;
+      out[i] = Math.fround((out[i] as number) + leafValue(forest, root, matrix, r * stride));
+    }
+  }
+}
+
+/**
+ * DART as XGBoost 3.x computes it: each tree's prediction (base margin + leaf,
+ * in float32) minus the base margin, times the tree's `weight_drop`.
+ */
+function addDartTrees(
+  forest: XgboostForest,
+  weights: Float32Array,
+  baseMargin: Float32Array,
+  matrix: FeatureMatrix,
+  rows: number,
+  stride: number,
+  width: number,
+  out: Float64Array,
+): void {
+  const { roots, group } = forest;
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t] as number;
+    const g = group[t] as number;
+    const base = baseMargin[g] as number;
+    const w = weights[t] as number;
+    for (let r = 0; r < rows; r++) {
+      const i = r * width + g;
+      const tree = Math.fround(
+        Math.fround(base + leafValue(forest, root, matrix, r * stride)) - base,
+      );
+      out[i] = Math.fround((out[i] as number) + Math.fround(tree * w));
+    }
+  }
+}
+
+/** Walks one tree for the row starting at `offset`; returns the leaf value. */
+function leafValue(
+  forest: XgboostForest,
+  root: number,
+  matrix: FeatureMatrix,
+  offset: number,
+): number {
+  const { feature, child, value, flags } = forest;
+  let node = root;
+  let f = feature[node] as number;
+  while (f >= 0) {
+    const x = matrix[offset + f] as number;
+    const flag = flags[node] as number;
+    if (Number.isNaN(x)) {
+      node = (child[node] as number) + (flag & DEFAULT_LEFT ? 0 : 1);
+    } else if (flag & CATEGORICAL) {
+      node = (child[node] as number) + (categoryGoesRight(forest, node, Math.fround(x)) ? 1 : 0);
+    } else {
+      node = (child[node] as number) + (Math.fround(x) < (value[node] as number) ? 0 : 1);
+    }
+    f = feature[node] as number;
+  }
+  return value[node] as number;
+}
+
+/** Listed categories go right; unlisted, negative or out-of-range ones go left. */
+function categoryGoesRight(forest: XgboostForest, node: number, x: number): boolean {
+  if (x < 0 || x >= MAX_CATEGORY) return false;
+  const c = Math.trunc(x);
+  const word = c >>> 5;
+  if (word >= (forest.catWords[node] as number)) return false;
+  const bits = forest.catBits[(forest.catStart[node] as number) + word] as number;
+  return ((bits >>> (c & 31)) & 1) === 1;
+}

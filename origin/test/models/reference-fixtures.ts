@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+
+/** The repo root, from this file's location (origin/test/models/). */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** `../shared/fixtures/gbdt/boosters` beside the repo; see its SOURCE.md. */
+export const BOOSTERS_DIR = resolve(repoRoot, "../shared/fixtures/gbdt/boosters");
+
+/**
+ * Fails (never skips) when the reference files are absent, so a missing
+ * checkout cannot turn the accuracy tests green by having nothing to check.
+ */
+export function requireFixtures(): void {
+  if (!existsSync(BOOSTERS_DIR)) {
+    throw new Error(
+      `GBDT reference fixtures not found at ${BOOSTERS_DIR}: the tests compare against the real libraries' predictions stored there (see docs/models.md)`,
+    );
+  }
+}
+
+/** Files in a fixture folder, or [] if the folder is absent (the test then fails in requireFixtures). */
+export function listFixtures(relative: string, suffix: string): string[] {
+  const dir = join(BOOSTERS_DIR, relative);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .map((name) => name.slice(0, name.length - suffix.length))
+    .sort();
+}
+
+export function readFixture(relative: string): string {
+  return readFileSync(join(BOOSTERS_DIR, relative), "utf8");
+}
+
+export function readJson<T>(relative: string): T {
+  return JSON.parse(readFixture(relative)) as T;
+}
+
+/** Row-major matrix from row arrays where `null` means missing. */
+export function matrixFromRows(rows: Array<Array<number | null>>, width: number, array: "f32" | "f64") {
+  const out = array === "f32" ? new Float32Array(rows.length * width) : new Float64Array(rows.length * width);
+  rows.forEach((row, r) => {
+    expect(row).toHaveLength(width);
+    row.forEach((v, c) => {
+      out[r * width + c] = v === null ? Number.NaN : v;
+    });
+  });
+  return out;
+}
+
+/** Flattens per-row values (a number, or one array per row for multiclass). */
+export function flatExpected(values: Array<number | number[]>): number[] {
+  return values.flatMap((v) => (Array.isArray(v) ? v : [v]));
+}
+
+/** Relative error ≤ 1e-6 per value: |a − b| ≤ 1e-6 · max(1, |b|). Reports every mismatch. */
+export function expectClose(actual: Float64Array, expected: number[], what: string): void {
+  expect(actual.length, `${what}: number of values`).toBe(expected.length);
+  const bad: string[] = [];
+  expected.forEach((b, i) => {
+    const a = actual[i] as number;
+    if (!(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)))) bad.push(`[${i}] got ${a}, expected ${b}`);
+  });
+  expect(bad, `${what}: values outside 1e-6 relative error`).toEqual([]);
+}
