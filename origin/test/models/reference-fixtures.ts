@@ -40,8 +40,13 @@ export function readJson<T>(relative: string): T {
 }
 
 /** Row-major matrix from row arrays where `null` means missing. */
-export function matrixFromRows(rows: Array<Array<number | null>>, width: number, array: "f32" | "f64") {
-  const out = array === "f32" ? new Float32Array(rows.length * width) : new Float64Array(rows.length * width);
+export function matrixFromRows(
+  rows: Array<Array<number | null>>,
+  width: number,
+  array: "f32" | "f64",
+) {
+  const out =
+    array === "f32" ? new Float32Array(rows.length * width) : new Float64Array(rows.length * width);
   rows.forEach((row, r) => {
     expect(row).toHaveLength(width);
     row.forEach((v, c) => {
@@ -62,7 +67,8 @@ export function expectClose(actual: Float64Array, expected: number[], what: stri
   const bad: string[] = [];
   expected.forEach((b, i) => {
     const a = actual[i] as number;
-    if (!(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)))) bad.push(`[${i}] got ${a}, expected ${b}`);
+    if (!(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b))))
+      bad.push(`[${i}] got ${a}, expected ${b}`);
   });
   expect(bad, `${what}: values outside 1e-6 relative error`).toEqual([]);
 }

@@ -27,11 +27,17 @@ interface TrainingData {
 }
 
 const INFERENCE = [
-  ...listFixtures("xgboost/gbtree/inference", ".model.json").map((n) => `xgboost/gbtree/inference/${n}`),
-  ...listFixtures("xgboost/dart/inference", ".model.json").map((n) => `xgboost/dart/inference/${n}`),
+  ...listFixtures("xgboost/gbtree/inference", ".model.json").map(
+    (n) => `xgboost/gbtree/inference/${n}`,
+  ),
+  ...listFixtures("xgboost/dart/inference", ".model.json").map(
+    (n) => `xgboost/dart/inference/${n}`,
+  ),
 ];
 const TRAINING = [
-  ...listFixtures("xgboost/gbtree/training", ".model.json").map((n) => `xgboost/gbtree/training/${n}`),
+  ...listFixtures("xgboost/gbtree/training", ".model.json").map(
+    (n) => `xgboost/gbtree/training/${n}`,
+  ),
   ...listFixtures("xgboost/gbtree/training/weighted", ".model.json").map(
     (n) => `xgboost/gbtree/training/weighted/${n}`,
   ),
@@ -54,7 +60,11 @@ describe("XGBoost JSON evaluator reproduces XGBoost 3.1.1 (reference fixtures)",
       expect(model.objective).toBe(expected.objective);
       expect(model.numFeatures).toBe(input.num_features);
       const matrix = matrixFromRows(input.features, input.num_features, kind);
-      expectClose(model.predictRaw(matrix, input.num_rows), flatExpected(expected.predictions), "raw");
+      expectClose(
+        model.predictRaw(matrix, input.num_rows),
+        flatExpected(expected.predictions),
+        "raw",
+      );
       expectClose(
         model.predict(matrix, input.num_rows),
         flatExpected(expected.predictions_transformed),
