@@ -7,7 +7,8 @@ import { createEventLog } from "./events/event-log.js";
 import { createLogger, type Logger } from "./logger.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
-import { StoreError, type StorePort } from "./store/port.js";
+import type { StorePort } from "./store/port.js";
+import { createStreamProcessor } from "./stream/stream-processor.js";
 import type { StreamProcessor } from "./stream/stream-processor-port.js";
 
 export interface RunningOrigin {
@@ -36,11 +37,9 @@ export async function startOrigin(
       result.seeded ? "seeded demo data" : "reusing demo data",
     );
   }
-  const processor: StreamProcessor = overrides.createProcessor?.(store) ?? {
-    apply: async () => {
-      throw new StoreError("unavailable", "stream processor not wired yet");
-    },
-  };
+  const processor =
+    overrides.createProcessor?.(store) ??
+    createStreamProcessor({ store, ns: config.store.namespace, region: config.region });
   const events = createEventIngestion({
     log: createEventLog(store, config.store.namespace, config.events.dedupeWindowSeconds),
     processor,
