@@ -4,10 +4,13 @@ import { installErrorHandling } from "#shared/http/error-handling";
 import { requestId } from "#shared/http/request-id";
 import type { RecordKeys } from "./catalog/record-keys.js";
 import type { EventIngestion } from "./events/event-ingestion.js";
+import type { FeatureServices } from "./features/feature-services.js";
 import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
+import { createAdminApp } from "./routes/admin/admin-app.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerInternalEvents } from "./routes/internal_events.js";
+import { registerInternalFeaturesGet } from "./routes/internal_features_get.js";
 import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
 import type { StorePort } from "./store/port.js";
 
@@ -20,6 +23,10 @@ export interface OriginDeps {
   logger: Logger;
   /** Event ingestion (`POST /internal/events`): event log + stream processor. */
   events: EventIngestion;
+  /** Feature registry, serving, writes and the training log. */
+  features: FeatureServices;
+  /** Bearer token of `/admin/*`; `undefined` disables the admin API (403). */
+  adminToken: string | undefined;
 }
 
 /** Internal bodies are batches from the edge; 1 MiB bounds a bad or hostile one. */
@@ -39,6 +46,8 @@ export function createOriginApp(deps: OriginDeps): Hono {
   internal.use(verifySignature(deps.signingSecret));
   registerInternalRecommendations(internal, deps);
   registerInternalEvents(internal, deps);
+  registerInternalFeaturesGet(internal, deps);
   app.route("/internal", internal);
+  app.route("/admin", createAdminApp(deps));
   return app;
 }

@@ -4,6 +4,7 @@ import { recordKeys } from "./catalog/record-keys.js";
 import type { OriginConfig } from "./config/origin-config.js";
 import { createEventIngestion } from "./events/event-ingestion.js";
 import { createEventLog } from "./events/event-log.js";
+import { createFeatureServices } from "./features/create-feature-services.js";
 import { createLogger, type Logger } from "./logger.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
@@ -29,9 +30,19 @@ export async function startOrigin(
   const logger = createLogger(config.logLevel);
   const store = await createStore(config.store);
   const keys = recordKeys(config.store.namespace);
+  const features = await createFeatureServices({
+    store,
+    keys,
+    namespace: config.store.namespace,
+    region: config.region,
+    registryPollMs: config.features.registryPollMs,
+    logSampleRate: config.features.logSampleRate,
+    logPath: config.features.logPath,
+    logger,
+  });
   if (config.seedDemoData) {
     const started = Date.now();
-    const result = await seedDemoData(store, keys);
+    const result = await seedDemoData(store, keys, features);
     logger.info(
       { ...result, ms: Date.now() - started },
       result.seeded ? "seeded demo data" : "reusing demo data",
@@ -54,6 +65,8 @@ export async function startOrigin(
     signingSecret: config.signingSecret,
     logger,
     events,
+    features,
+    adminToken: config.adminToken,
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -71,6 +84,7 @@ export async function startOrigin(
     store,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await features.close();
       await store.close();
     },
   };

@@ -11,6 +11,37 @@ const flag = z
   .enum(["true", "false", "1", "0"], { message: 'expected "true" or "false"' })
   .transform((v) => v === "true" || v === "1");
 
+/** The store's variables: the origin's and every CLI's that opens the store (no secrets needed). */
+const storeFields = {
+  STORE: z.enum(["lmdb", "aerospike"]).default("lmdb"),
+  LMDB_PATH: z.string().min(1).default(".data/lmdb"),
+  AEROSPIKE_HOSTS: AerospikeHosts.optional(),
+  AEROSPIKE_NAMESPACE: z.string().min(1).max(31).default("test"),
+  // Reads sit on the request path: 250 ms with retries, well inside the edge's budget plus slack.
+  AEROSPIKE_READ_TIMEOUT_MS: positiveMs.default(250),
+  // A 1,000-key batch fans out to every node; 1 s bounds a slow node without failing healthy ones.
+  AEROSPIKE_BATCH_TIMEOUT_MS: positiveMs.default(1_000),
+  // Writes are off the request path (events, admin): 1 s before we report the store as failing.
+  AEROSPIKE_WRITE_TIMEOUT_MS: positiveMs.default(1_000),
+  // The client's own default pool size per node; commands beyond it fail with -7.
+  AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
+};
+
+const requireAerospikeHosts: [
+  (env: { STORE: string; AEROSPIKE_HOSTS?: unknown }) => boolean,
+  { path: string[]; message: string; when: () => boolean },
+] = [
+  (env) => !(env.STORE === "aerospike" && env.AEROSPIKE_HOSTS === undefined),
+  {
+    path: ["AEROSPIKE_HOSTS"],
+    message: "required when STORE=aerospike (host:port[,host:port])",
+    // Run even when other variables are wrong, so one start-up reports every problem at once.
+    when: () => true,
+  },
+];
+
+const StoreEnv = z.object(storeFields).refine(...requireAerospikeHosts);
+
 const OriginEnv = z
   .object({
     ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
@@ -20,18 +51,14 @@ const OriginEnv = z
     ORIGIN_SIGNING_SECRET: z
       .string({ message: "expected the secret shared with the edge" })
       .min(16, "expected at least 16 characters"),
-    STORE: z.enum(["lmdb", "aerospike"]).default("lmdb"),
-    LMDB_PATH: z.string().min(1).default(".data/lmdb"),
-    AEROSPIKE_HOSTS: AerospikeHosts.optional(),
-    AEROSPIKE_NAMESPACE: z.string().min(1).max(31).default("test"),
-    // Reads sit on the request path: 250 ms with retries, well inside the edge's budget plus slack.
-    AEROSPIKE_READ_TIMEOUT_MS: positiveMs.default(250),
-    // A 1,000-key batch fans out to every node; 1 s bounds a slow node without failing healthy ones.
-    AEROSPIKE_BATCH_TIMEOUT_MS: positiveMs.default(1_000),
-    // Writes are off the request path (events, admin): 1 s before we report the store as failing.
-    AEROSPIKE_WRITE_TIMEOUT_MS: positiveMs.default(1_000),
-    // The client's own default pool size per node; commands beyond it fail with -7.
-    AEROSPIKE_MAX_CONNS_PER_NODE: z.coerce.number().int().min(1).max(10_000).default(100),
+    ...storeFields,
+    /** Bearer token of the admin API (`/admin/*`); unset = the admin API is disabled. */
+    ADMIN_TOKEN: z.string().min(16, "expected at least 16 characters").optional(),
+    // 1 s: a registry change reaches every process within about a second, for one tiny read each.
+    FEATURE_REGISTRY_POLL_MS: positiveMs.default(1_000),
+    /** Share of serve requests (by request id) whose vectors go to the training log; 0 = off. */
+    FEATURE_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
+    FEATURE_LOG_PATH: z.string().min(1).default(".data/feature-log.ndjson"),
     SEED_DEMO_DATA: flag.default(false),
     // 7 days: outlasts the queue's retries (minutes) and its default 4-day retention, so any redelivery is recognised.
     EVENT_DEDUPE_WINDOW_SECONDS: positiveSeconds.default(7 * 24 * 3600),
@@ -41,12 +68,7 @@ const OriginEnv = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
   })
-  .refine((env) => !(env.STORE === "aerospike" && env.AEROSPIKE_HOSTS === undefined), {
-    path: ["AEROSPIKE_HOSTS"],
-    message: "required when STORE=aerospike (host:port[,host:port])",
-    // Run even when other variables are wrong, so one start-up reports every problem at once.
-    when: () => true,
-  });
+  .refine(...requireAerospikeHosts);
 
 export type OriginConfig = ReturnType<typeof loadOriginConfig>;
 
@@ -62,19 +84,38 @@ export function loadOriginConfig(source: Record<string, string | undefined> = pr
     logLevel: env.LOG_LEVEL,
     events: { dedupeWindowSeconds: env.EVENT_DEDUPE_WINDOW_SECONDS },
     failpoint: env.ORIGIN_FAILPOINT,
-    store:
-      env.STORE === "aerospike"
-        ? {
-            kind: "aerospike" as const,
-            namespace: env.AEROSPIKE_NAMESPACE,
-            hosts: env.AEROSPIKE_HOSTS ?? [],
-            readTimeoutMs: env.AEROSPIKE_READ_TIMEOUT_MS,
-            batchTimeoutMs: env.AEROSPIKE_BATCH_TIMEOUT_MS,
-            writeTimeoutMs: env.AEROSPIKE_WRITE_TIMEOUT_MS,
-            maxConnsPerNode: env.AEROSPIKE_MAX_CONNS_PER_NODE,
-            // Never more in flight than one node's pool, even if every command hits that node.
-            maxInFlight: env.AEROSPIKE_MAX_CONNS_PER_NODE,
-          }
-        : { kind: "lmdb" as const, namespace: "reco", path: env.LMDB_PATH },
+    adminToken: env.ADMIN_TOKEN,
+    features: {
+      registryPollMs: env.FEATURE_REGISTRY_POLL_MS,
+      logSampleRate: env.FEATURE_LOG_SAMPLE_RATE,
+      logPath: env.FEATURE_LOG_PATH,
+    },
+    store: storeConfig(env),
   };
+}
+
+function storeConfig(env: z.infer<typeof StoreEnv>) {
+  return env.STORE === "aerospike"
+    ? {
+        kind: "aerospike" as const,
+        namespace: env.AEROSPIKE_NAMESPACE,
+        hosts: env.AEROSPIKE_HOSTS ?? [],
+        readTimeoutMs: env.AEROSPIKE_READ_TIMEOUT_MS,
+        batchTimeoutMs: env.AEROSPIKE_BATCH_TIMEOUT_MS,
+        writeTimeoutMs: env.AEROSPIKE_WRITE_TIMEOUT_MS,
+        maxConnsPerNode: env.AEROSPIKE_MAX_CONNS_PER_NODE,
+        // Never more in flight than one node's pool, even if every command hits that node.
+        maxInFlight: env.AEROSPIKE_MAX_CONNS_PER_NODE,
+      }
+    : { kind: "lmdb" as const, namespace: "reco", path: env.LMDB_PATH };
+}
+
+/**
+ * Only the store part of the origin's configuration, for CLIs (the backfill)
+ * that open the same store without serving: no signing secret needed.
+ */
+export function loadStoreConfig(
+  source: Record<string, string | undefined> = process.env,
+): OriginConfig["store"] {
+  return storeConfig(parseEnv(StoreEnv, source, "store"));
 }

@@ -2,7 +2,7 @@ import { TAXONOMY } from "./catalog-taxonomy.js";
 import { createRandom } from "./prng.js";
 
 /** Bump when the generator changes, so `npm run dev` reseeds instead of reusing stale data. */
-export const DEMO_DATA_VERSION = 1;
+export const DEMO_DATA_VERSION = 2;
 export const EMBEDDING_DIM = 32;
 
 export interface DemoItem {

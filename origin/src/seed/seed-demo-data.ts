@@ -1,6 +1,8 @@
 import type { RecordKeys } from "../catalog/record-keys.js";
+import type { FeatureServices } from "../features/feature-services.js";
 import type { StorePort } from "../store/port.js";
 import { DEMO_DATA_VERSION, generateDemoData } from "./demo-data.js";
+import { seedDemoFeatures } from "./seed-demo-features.js";
 
 /** How many of the popularity list are kept: more than any page shows, small enough for one record. */
 const POPULAR_LIST_LENGTH = 500;
@@ -23,6 +25,7 @@ async function inChunks<T>(
 export async function seedDemoData(
   store: StorePort,
   keys: RecordKeys,
+  features: FeatureServices,
 ): Promise<{ seeded: boolean; items: number; users: number }> {
   const marker = await store.get(keys.meta("demo-seed"));
   if (marker?.bins.version === DEMO_DATA_VERSION) {
@@ -42,6 +45,7 @@ export async function seedDemoData(
   await inChunks(data.users, (user) =>
     store.put(keys.user(user.id), { history: user.history, aff: user.affinity }),
   );
+  await seedDemoFeatures(features, data);
   const top = data.popular.slice(0, POPULAR_LIST_LENGTH);
   await store.put(keys.popular("global"), {
     items: top.map((p) => p.id),

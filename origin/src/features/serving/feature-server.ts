@@ -1,0 +1,149 @@
+import type {
+  FeatureGroupRequest,
+  FeatureLogContext,
+  FeatureStatus,
+} from "#shared/features/serving";
+import { MAX_FEATURES_PER_GROUP, MAX_GROUPS, MAX_KEYS_PER_GROUP } from "#shared/features/serving";
+import { ApiError } from "#shared/http/api-error";
+import type { Bins, StorePort } from "../../store/port.js";
+import { featureRecordKey } from "../layout.js";
+import type { FeatureLog } from "../logging/feature-log.js";
+import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
+import { decodeFeature } from "../storage-read.js";
+import type { ServedValue } from "../values.js";
+import { keyProblem } from "../write/validate-row.js";
+import { type ReadPlan, readPlan } from "./read-plan.js";
+
+/** One entity instance, values/status/age aligned with the group's features. Treat as read-only. */
+export interface ServedRow {
+  key: string;
+  values: (ServedValue | null)[];
+  status: FeatureStatus[];
+  ageMs: (number | null)[];
+}
+
+export interface ServedGroup {
+  entity: string;
+  features: readonly string[];
+  rows: ServedRow[];
+}
+
+export interface FeatureServerDeps {
+  store: StorePort;
+  namespace: string;
+  registry: { snapshot(): RegistrySnapshot };
+  log?: FeatureLog;
+  now?: () => number;
+}
+
+const EMPTY_BINS: Bins = {};
+
+/**
+ * Online feature serving: for each group (one entity type) exactly one
+ * batched store read of only the bins needed, groups read concurrently, each
+ * value with its status and age. TTLs are enforced here: a value older than
+ * its feature's TTL is served as `expired` with the default, never as
+ * `present`. The model proxy calls `get` directly; the route is a thin shell.
+ *
+ * @example
+ * const [group] = await server.get([{ entity: "item", keys: ["i00001"], features: ["price"] }]);
+ */
+export class FeatureServer {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: FeatureServerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Validates the groups (400 `ApiError` naming what is wrong) and serves them. */
+  async get(
+    groups: readonly FeatureGroupRequest[],
+    log?: FeatureLogContext,
+  ): Promise<ServedGroup[]> {
+    if (groups.length > MAX_GROUPS) {
+      throw new ApiError("invalid_parameter", `at most ${MAX_GROUPS} groups per request`);
+    }
+    const snapshot = this.deps.registry.snapshot();
+    const plans = groups.map((group, index) => this.plan(snapshot, group, index));
+    const now = this.now();
+    const served = await Promise.all(
+      groups.map((group, index) => this.serveGroup(snapshot, plans[index] as ReadPlan, group, now)),
+    );
+    if (log && this.deps.log) this.deps.log.logServed(log, served, now);
+    return served;
+  }
+
+  private plan(snapshot: RegistrySnapshot, group: FeatureGroupRequest, index: number): ReadPlan {
+    const where = `requests.${index}`;
+    if (group.keys.length > MAX_KEYS_PER_GROUP) {
+      throw new ApiError("invalid_parameter", `${where}.keys: at most ${MAX_KEYS_PER_GROUP} keys`);
+    }
+    if (group.features.length > MAX_FEATURES_PER_GROUP) {
+      throw new ApiError(
+        "invalid_parameter",
+        `${where}.features: at most ${MAX_FEATURES_PER_GROUP} features`,
+      );
+    }
+    let plan: ReadPlan;
+    try {
+      plan = readPlan(snapshot, group.entity, group.features);
+    } catch (error) {
+      if (error instanceof ApiError) throw new ApiError(error.code, `${where}: ${error.message}`);
+      throw error;
+    }
+    for (const key of group.keys) {
+      const problem = keyProblem(plan.entity, key);
+      if (problem) throw new ApiError("invalid_parameter", `${where}.keys: ${problem}`);
+    }
+    return plan;
+  }
+
+  private async serveGroup(
+    snapshot: RegistrySnapshot,
+    plan: ReadPlan,
+    group: FeatureGroupRequest,
+    now: number,
+  ): Promise<ServedGroup> {
+    const ns = this.deps.namespace;
+    const entity = group.entity;
+    const records =
+      group.keys.length === 0
+        ? []
+        : await this.deps.store.batchGet(
+            group.keys.map((key) => featureRecordKey(ns, entity, key)),
+            plan.bins,
+          );
+    const context = { regions: snapshot.regions, now, sibling: plan.entity.sibling };
+    const features = plan.features;
+    const n = features.length;
+    const rows: ServedRow[] = new Array(group.keys.length);
+    for (let r = 0; r < group.keys.length; r++) {
+      const bins = records[r]?.bins ?? EMPTY_BINS;
+      const values = new Array<ServedValue | null>(n);
+      const status = new Array<FeatureStatus>(n);
+      const ageMs = new Array<number | null>(n);
+      for (let f = 0; f < n; f++) {
+        const feature = features[f] as (typeof features)[number];
+        const decoded = bins === EMPTY_BINS ? null : decodeFeature(feature.def, bins, context);
+        if (decoded === null || decoded.value === null) {
+          values[f] = feature.defaultValue;
+          status[f] = feature.defaultValue === null ? "missing" : "default";
+          ageMs[f] = null;
+          continue;
+        }
+        const age = decoded.writtenAt === null ? null : Math.max(0, now - decoded.writtenAt);
+        ageMs[f] = age;
+        // No write time means freshness cannot be shown: with a TTL that is expired, not present.
+        if (feature.ttlMs !== null && (age === null || age > feature.ttlMs)) {
+          values[f] = feature.defaultValue;
+          status[f] = "expired";
+        } else {
+          values[f] = decoded.value;
+          status[f] = "present";
+        }
+      }
+      rows[r] = { key: group.keys[r] as string, values, status, ageMs };
+    }
+    return { entity, features: group.features, rows };
+  }
+}

@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { OriginDeps } from "../../app.js";
+import { verifyAdminToken } from "../../http/verify-admin-token.js";
+import { registerAdminEntitiesPut } from "./admin_entities_put.js";
+import { registerAdminFeaturesDelete } from "./admin_features_delete.js";
+import { registerAdminFeaturesList } from "./admin_features_list.js";
+import { registerAdminFeaturesPut } from "./admin_features_put.js";
+import { registerAdminFeaturesWrite } from "./admin_features_write.js";
+
+/** 5,000 rows of a few features with a 256-d vector fit in 16 MiB; larger loads use the CLI. */
+const ADMIN_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** The admin API (`/admin/*`), behind the admin bearer token. */
+export function createAdminApp(deps: OriginDeps): Hono {
+  const admin = new Hono();
+  admin.use(verifyAdminToken(deps.adminToken));
+  admin.use(bodyLimit({ maxSize: ADMIN_BODY_LIMIT_BYTES }));
+  registerAdminFeaturesList(admin, deps);
+  registerAdminEntitiesPut(admin, deps);
+  registerAdminFeaturesWrite(admin, deps);
+  registerAdminFeaturesPut(admin, deps);
+  registerAdminFeaturesDelete(admin, deps);
+  return admin;
+}
