@@ -1,11 +1,26 @@
 import { join } from "node:path";
 import { describe } from "vitest";
+import { loadOriginConfig } from "../../../src/config/origin-config.js";
+import { createStore } from "../../../src/store/create-store.js";
+import type { StorePort } from "../../../src/store/port.js";
 
 /** Environment that points an origin (in-process or child) at one kind of store. */
 export interface StoreVariant {
   name: "lmdb" | "aerospike";
   /** Origin variables for a test whose private temp dir is `dir`. */
   env(dir: string): Record<string, string>;
+}
+
+/** Opens the store an origin with `variant.env(dir)` would use, and its namespace. */
+export async function openVariantStore(
+  variant: StoreVariant,
+  dir: string,
+): Promise<{ store: StorePort; ns: string }> {
+  const config = loadOriginConfig({
+    ...variant.env(dir),
+    ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
+  }).store;
+  return { store: await createStore(config), ns: config.namespace };
 }
 
 const hosts = process.env.AEROSPIKE_HOSTS;
