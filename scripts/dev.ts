@@ -19,8 +19,8 @@ const INSPECTOR_PORT = Number(process.env.INSPECTOR_PORT ?? 9229);
 const EDGE_READY_TIMEOUT_MS = 30_000;
 
 /** One secret per checkout, kept in .data so restarts reuse it; never committed. */
-function devSecret(): string {
-  const file = join(dataDir, "dev-signing-secret");
+function devSecret(name = "dev-signing-secret"): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   const secret = randomBytes(24).toString("hex");
   writeFileSync(file, secret, { mode: 0o600 });
@@ -55,10 +55,12 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const secret = devSecret();
+  const adminToken = devSecret("dev-admin-token");
   const origin = await startOriginProcess(
     {
       ORIGIN_PORT: String(ORIGIN_PORT),
       ORIGIN_SIGNING_SECRET: secret,
+      ADMIN_TOKEN: adminToken,
       LMDB_PATH: join(dataDir, "lmdb"),
       SEED_DEMO_DATA: "true",
       REGION: "local",
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
       "",
       `  try:  curl '${edgeUrl}/v1/recommendations?surface=home&k=10'`,
       `        curl ${edgeUrl}/healthz   curl ${origin.url}/healthz`,
+      `  admin: curl -H 'authorization: Bearer ${adminToken}' ${origin.url}/admin/features`,
+      "         (token kept in .data/dev-admin-token)",
       "  Ctrl-C stops both.",
       "",
     ].join("\n"),
