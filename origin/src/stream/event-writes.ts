@@ -41,17 +41,18 @@ export interface BatchContext {
   categories: ReadonlyMap<string, string>;
 }
 
-/** An item a session touched in this batch, for co-visitation once its recent items are known. */
+/** One event's items a session touched, for co-visitation once the session's prior items are known. */
 export interface SessionTouch {
-  item: string;
-  /** Event time of the latest touch. */
+  /** The event's touched items, in the event's order (pushed to the front as one block). */
+  items: string[];
+  /** Event time (clamped to now). */
   ts: number;
   /** Region of the event (item_region key part). */
   region: string;
 }
 
-/** Session record id -> items touched in this batch (latest touch wins). */
-export type SessionTouches = Map<string, Map<string, SessionTouch>>;
+/** Session id -> its touches in this batch, oldest first. */
+export type SessionTouches = Map<string, SessionTouch[]>;
 
 function unique(values: readonly string[]): string[] {
   return values.length < 2 ? [...values] : [...new Set(values)];
@@ -77,8 +78,7 @@ export function addEventWrites(
     addUserWrites(batch, event.userId, event, ts, touched, items, categoryOf, context);
   }
   if (event.sessionId !== undefined) {
-    const key = featureRecordKey(context.ns, "session", event.sessionId);
-    const session = batch.record(key);
+    const session = batch.record(featureRecordKey(context.ns, "session", event.sessionId));
     session.ttl = SESSION_TTL_SECONDS;
     const { lastActions, recentItems, intentScores, intentCategory } = SESSION_FEATURES;
     const actions =
@@ -92,17 +92,12 @@ export function addEventWrites(
     if (touched.length > 0) {
       session.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
       session.stamp(recentItems.bin);
-      session.read(recentItems.bin);
-      const id = `${key.set}\u0000${key.key}`;
-      let sessionTouches = touches.get(id);
+      let sessionTouches = touches.get(event.sessionId);
       if (!sessionTouches) {
-        sessionTouches = new Map();
-        touches.set(id, sessionTouches);
+        sessionTouches = [];
+        touches.set(event.sessionId, sessionTouches);
       }
-      for (const item of touched) {
-        sessionTouches.delete(item);
-        sessionTouches.set(item, { item, ts, region: event.region });
-      }
+      sessionTouches.push({ items: touched, ts, region: event.region });
     }
     if (interest !== 0) {
       const period = decayPeriod(ts, INTENT_HALF_LIFE_SECONDS);

@@ -1,7 +1,8 @@
 import pLimit from "p-limit";
 import type { AcceptedEvent } from "#shared/api/events";
-import { featureSet, regionalBin, WRITTEN_AT_BIN } from "../features/layout.js";
+import { featureRecordKey, featureSet, regionalBin, WRITTEN_AT_BIN } from "../features/layout.js";
 import {
+  type BinValue,
   type OperateResult,
   type RecordKey,
   StoreError,
@@ -38,17 +39,13 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
   [featureSet("item_region"), CO_VISITED],
 ]);
 
-function recordId(key: RecordKey): string {
-  return `${key.set}\u0000${key.key}`;
-}
-
 /**
- * Builds the stream processor: per batch, one catalog read for unknown
- * categories, one atomic `operate` per distinct session record (whose
- * read-back recent items give co-visitation and whose intent scores give the
- * intent category), then one `operate` per other record, with bounded
- * concurrency. All counters are adds that commute, so concurrent batches and
- * per-region bins need no coordination.
+ * Builds the stream processor. Per batch: one batched catalog read for
+ * categories not cached and one batched read of the sessions' recent items
+ * (co-visitation replays them), then one atomic `operate` per distinct record
+ * with bounded concurrency; a session's intent category is set from its
+ * scores read back by that operate. Counters are adds that commute, so
+ * concurrent batches and per-region bins need no coordination.
  *
  * @example
  * const processor = createStreamProcessor({ store, ns: "reco", region: "eu" });
@@ -114,37 +111,46 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     for (const event of sorted) {
       if (event.context?.category === undefined) lookup.push(...event.itemIds);
     }
-    const context: BatchContext = {
-      ns,
-      region,
-      now: at,
-      categories: await categories.categories(lookup),
-    };
+    const sessionIds = new Set<string>();
+    for (const event of sorted) if (event.sessionId !== undefined) sessionIds.add(event.sessionId);
+    const [known, priorSessions] = await Promise.all([
+      categories.categories(lookup),
+      readRecentItems([...sessionIds]),
+    ]);
+    const context: BatchContext = { ns, region, now: at, categories: known };
     const batch = new BatchWrites();
     const touches: SessionTouches = new Map();
     for (const event of sorted) addEventWrites(batch, event, context, touches);
+    for (const [sessionId, sessionTouches] of touches) {
+      addCoVisits(batch, sessionTouches, priorSessions.get(sessionId), context);
+    }
 
-    const records = [...batch];
-    const sessions = records.filter((r) => r.key.set === SESSION_SET);
-    const sessionResults = await Promise.all(sessions.map((record) => write(record, at)));
-    const intents: Promise<void>[] = [];
-    sessions.forEach((record, i) => {
-      const result = sessionResults[i];
-      if (!result) return;
-      const touched = touches.get(recordId(record.key));
-      if (touched) {
-        addCoVisits(
-          batch,
-          touched.values(),
-          result.bins[SESSION_FEATURES.recentItems.bin],
-          context,
-        );
-      }
-      intents.push(updateIntent(record.key, result, at));
+    await Promise.all(
+      [...batch].map(async (record) => {
+        if (record.key.set === SESSION_SET) {
+          const result = await write(record, at);
+          if (result) await updateIntent(record.key, result, at);
+        } else {
+          await writeAndTrim(record, at);
+        }
+      }),
+    );
+  }
+
+  /** The sessions' recent items before this batch (one batched read), for co-visitation. */
+  async function readRecentItems(sessionIds: string[]): Promise<Map<string, BinValue>> {
+    const out = new Map<string, BinValue>();
+    if (sessionIds.length === 0) return out;
+    const bin = SESSION_FEATURES.recentItems.bin;
+    const records = await store.batchGet(
+      sessionIds.map((id) => featureRecordKey(ns, "session", id)),
+      [bin],
+    );
+    sessionIds.forEach((id, i) => {
+      const value = records[i]?.bins[bin];
+      if (value !== undefined) out.set(id, value);
     });
-    // Co-visitation may have added records: take the batch again, minus the sessions.
-    const rest = [...batch].filter((r) => r.key.set !== SESSION_SET);
-    await Promise.all([...intents, ...rest.map((record) => writeAndTrim(record, at))]);
+    return out;
   }
 
   return { apply };
