@@ -6,6 +6,7 @@
 import Aerospike from "aerospike";
 import type { Measurement, MeasureOptions } from "./lib/measure.js";
 import { printTable, ratios, writeResults } from "./lib/report.js";
+import { aerospikeFeaturesBench, lmdbFeaturesBench } from "./suites/features.js";
 import { aerospikeStoreBench, lmdbStoreBench } from "./suites/store.js";
 
 // 2 s per measurement keeps a full run short on 2 cores while giving >1,000 samples per op.
@@ -27,6 +28,13 @@ const suites: Record<string, () => Promise<Measurement[]>> = {
         "store: Aerospike skipped (set AEROSPIKE_HOSTS=host:port to measure it and the raw client)",
       );
     }
+    return results;
+  },
+  features: async () => {
+    const results = await lmdbFeaturesBench(latency);
+    const hosts = process.env.AEROSPIKE_HOSTS;
+    if (hosts) results.push(...(await aerospikeFeaturesBench(hosts, latency)));
+    else console.log("features: Aerospike skipped (set AEROSPIKE_HOSTS=host:port)");
     return results;
   },
 };
