@@ -1,11 +1,12 @@
 /**
  * `npm run bench [suite...]`: runs the benchmark suites, prints one table and
  * writes `bench/results/<suite>.json`. Numbers are measured here, never
- * asserted in tests. Suites: store (add more as issues land).
+ * asserted in tests. Suites: store, features, events (add more as issues land).
  */
 import Aerospike from "aerospike";
 import type { Measurement, MeasureOptions } from "./lib/measure.js";
 import { printTable, ratios, writeResults } from "./lib/report.js";
+import { eventsBench } from "./suites/events.js";
 import { aerospikeFeaturesBench, lmdbFeaturesBench } from "./suites/features.js";
 import { aerospikeStoreBench, lmdbStoreBench } from "./suites/store.js";
 
@@ -37,6 +38,7 @@ const suites: Record<string, () => Promise<Measurement[]>> = {
     else console.log("features: Aerospike skipped (set AEROSPIKE_HOSTS=host:port)");
     return results;
   },
+  events: () => eventsBench(latency, process.env.AEROSPIKE_HOSTS),
 };
 
 async function main(): Promise<void> {

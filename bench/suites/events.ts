@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AcceptedEvent, InternalEventsResponse } from "#shared/api/events";
+import { signRequest } from "#shared/security/request-signing";
+import { loadOriginConfig } from "../../origin/src/config/origin-config.js";
+import { createEventIngestion } from "../../origin/src/events/event-ingestion.js";
+import { createEventLog } from "../../origin/src/events/event-log.js";
+import { featureRecordKey } from "../../origin/src/features/layout.js";
+import { startOrigin } from "../../origin/src/start-origin.js";
+import { createStore } from "../../origin/src/store/create-store.js";
+import type { StorePort } from "../../origin/src/store/port.js";
+import { createStreamProcessor } from "../../origin/src/stream/stream-processor.js";
+import { type Measurement, type MeasureOptions, measure } from "../lib/measure.js";
+import { onlineRetailEvents } from "../lib/online-retail-events.js";
+
+const REGION = "uk";
+const SECRET = "bench-events-signing-secret";
+/** The bench's events are re-timed into the last minutes; an hour of dedupe keeps Aerospike's namespace small. */
+const DEDUPE_WINDOW_SECONDS = 3600;
+/** Rows of the CSV to turn into events: ~3 events per row, enough fresh events for every measurement. */
+const CSV_ROWS = Number(process.env.BENCH_EVENTS_ROWS ?? 300_000);
+/** Concurrent senders: a few queue consumer invocations delivering at once. */
+const SENDERS = 4;
+
+/** Fresh events for each batch: an event is ingested once, or it would measure the duplicate path. */
+class EventFeed {
+  private next = 0;
+  constructor(private readonly events: AcceptedEvent[]) {}
+  batch(size: number): AcceptedEvent[] {
+    const out = this.events.slice(this.next, this.next + size);
+    this.next += out.length;
+    return out;
+  }
+  batchesLeft(size: number): number {
+    return Math.floor((this.events.length - this.next) / size);
+  }
+}
+
+function options(base: MeasureOptions, feed: EventFeed, batch: number): MeasureOptions {
+  return {
+    ...base,
+    concurrency: SENDERS,
+    warmupOps: 2,
+    maxOps: Math.max(0, feed.batchesLeft(batch) - 2),
+  };
+}
+
+/** Throughput in events/s (not batches/s); latencies stay per batch. */
+function perEvent(m: Measurement, batch: number): Measurement {
+  return { ...m, opsPerSec: m.opsPerSec * batch };
+}
+
+async function measureInProcess(
+  store: StorePort,
+  ns: string,
+  target: string,
+  feed: EventFeed,
+  base: MeasureOptions,
+): Promise<Measurement[]> {
+  const processor = createStreamProcessor({ store, ns, region: REGION });
+  const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+  const ingestion = createEventIngestion({
+    log,
+    processor,
+    region: REGION,
+    dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+  });
+  const label = { suite: "events", target, impl: "adapter" as const };
+  const out: Measurement[] = [];
+  for (const batch of [100, 500]) {
+    const m = await measure(
+      { ...label, op: `ingest in-process, ${batch}/batch (ops = events)` },
+      () => ingestion.ingest(feed.batch(batch)),
+      options(base, feed, batch),
+    );
+    out.push(perEvent(m, batch));
+  }
+  // Where the time goes: the two halves of ingestion on their own.
+  const batch = 500;
+  out.push(
+    perEvent(
+      await measure(
+        { ...label, op: `  of which processor.apply, ${batch}/batch` },
+        () => processor.apply(feed.batch(batch)),
+        options(base, feed, batch),
+      ),
+      batch,
+    ),
+    perEvent(
+      await measure(
+        { ...label, op: `  of which event log claim+mark, ${batch}/batch` },
+        async () => {
+          const events = feed.batch(batch);
+          await Promise.all(events.map((event) => log.claim(event, Date.now())));
+          await log.markApplied(events.map((event) => event.id));
+        },
+        options(base, feed, batch),
+      ),
+      batch,
+    ),
+  );
+  return out;
+}
+
+async function measureHttp(
+  env: Record<string, string>,
+  target: string,
+  feed: EventFeed,
+  base: MeasureOptions,
+): Promise<Measurement[]> {
+  const origin = await startOrigin(
+    loadOriginConfig({
+      ...env,
+      ORIGIN_PORT: "0",
+      ORIGIN_SIGNING_SECRET: SECRET,
+      REGION,
+      EVENT_DEDUPE_WINDOW_SECONDS: String(DEDUPE_WINDOW_SECONDS),
+      LOG_LEVEL: "warn",
+    }),
+  );
+  const ns = loadOriginConfig({ ...env, ORIGIN_SIGNING_SECRET: SECRET }).store.namespace;
+  const post = async (events: AcceptedEvent[]) => {
+    const body = JSON.stringify({ events });
+    const headers = await signRequest({
+      method: "POST",
+      pathWithQuery: "/internal/events",
+      body,
+      secret: SECRET,
+    });
+    const response = await fetch(`${origin.url}/internal/events`, {
+      method: "POST",
+      body,
+      headers: { ...headers, "content-type": "application/json" },
+    });
+    if (response.status !== 200) throw new Error(`origin answered ${response.status}`);
+    const result = InternalEventsResponse.parse(await response.json());
+    if (result.applied !== events.length) throw new Error(`applied ${result.applied}`);
+  };
+  const label = { suite: "events", target, impl: "adapter" as const };
+  try {
+    const out: Measurement[] = [];
+    for (const batch of [100, 500]) {
+      const m = await measure(
+        { ...label, op: `POST /internal/events, ${batch}/batch (ops = events)` },
+        () => post(feed.batch(batch)),
+        options(base, feed, batch),
+      );
+      out.push(perEvent(m, batch));
+    }
+    // POST to visible: the origin answers after the features are written, so a read right after sees them.
+    const batch = 100;
+    out.push(
+      await measure(
+        { ...label, op: `POST ${batch} -> feature visible (latency)` },
+        async () => {
+          const events = feed.batch(batch);
+          await post(events);
+          const last = events[events.length - 1] as AcceptedEvent;
+          const record = await origin.store.get(
+            featureRecordKey(ns, "session", last.sessionId as string),
+          );
+          if (!record) throw new Error("feature not visible after the acknowledgement");
+        },
+        options(base, feed, batch),
+      ),
+    );
+    return out;
+  } finally {
+    await origin.stop();
+  }
+}
+
+/**
+ * Event ingestion into real-time features (target ≥ 50,000 events/s on
+ * LMDB): through the ingestion service in-process and through signed HTTP
+ * `POST /internal/events` with 4 concurrent senders, on events derived from
+ * the UCI Online Retail data set (bench/README.md).
+ */
+export async function eventsBench(
+  base: MeasureOptions,
+  aerospikeHosts: string | undefined,
+): Promise<Measurement[]> {
+  const prefix = `b${Date.now().toString(36)}`;
+  const events = onlineRetailEvents({ prefix, now: Date.now(), region: REGION, maxRows: CSV_ROWS });
+  console.log(`events: ${events.length} events from ${CSV_ROWS} rows of online-retail.csv`);
+  const feed = new EventFeed(events);
+  const dir = mkdtempSync(join(tmpdir(), "reco-bench-events-"));
+  const results: Measurement[] = [];
+  try {
+    const lmdbEnv = { STORE: "lmdb", LMDB_PATH: join(dir, "in-process") };
+    const lmdbConfig = loadOriginConfig({ ...lmdbEnv, ORIGIN_SIGNING_SECRET: SECRET }).store;
+    const lmdb = await createStore(lmdbConfig);
+    try {
+      results.push(...(await measureInProcess(lmdb, lmdbConfig.namespace, "lmdb", feed, base)));
+    } finally {
+      await lmdb.close();
+    }
+    results.push(
+      ...(await measureHttp({ STORE: "lmdb", LMDB_PATH: join(dir, "http") }, "lmdb", feed, base)),
+    );
+    if (aerospikeHosts) {
+      const env = {
+        STORE: "aerospike",
+        AEROSPIKE_HOSTS: aerospikeHosts,
+        AEROSPIKE_NAMESPACE: process.env.AEROSPIKE_NAMESPACE ?? "test",
+      };
+      const config = loadOriginConfig({ ...env, ORIGIN_SIGNING_SECRET: SECRET }).store;
+      const aerospike = await createStore(config);
+      try {
+        results.push(
+          ...(await measureInProcess(aerospike, config.namespace, "aerospike", feed, base)),
+        );
+      } finally {
+        await aerospike.close();
+      }
+      results.push(...(await measureHttp(env, "aerospike", feed, base)));
+    } else {
+      console.log("events: Aerospike skipped (set AEROSPIKE_HOSTS=host:port)");
+    }
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
