@@ -17,6 +17,8 @@ export interface CompiledFeature {
   readonly ttlMs: number | null;
   /** Only `value` features are written by batch writes; counters belong to the stream processor. */
   readonly writable: boolean;
+  /** The bin of a `value` feature (served without the generic decoder); `null` for counters. */
+  readonly valueBin: string | null;
 }
 
 export interface CompiledEntity {
@@ -71,6 +73,7 @@ export function buildSnapshot(document: RegistryDocument): RegistrySnapshot {
         defaultValue: defaultOf(f),
         ttlMs: f.ttlSeconds === undefined ? null : f.ttlSeconds * 1000,
         writable: f.storage.kind === "value",
+        valueBin: f.storage.kind === "value" ? f.bin : null,
       });
     }
     const ttls = defs.map((f) => f.ttlSeconds);

@@ -5,12 +5,12 @@ import type {
 } from "#shared/features/serving";
 import { MAX_FEATURES_PER_GROUP, MAX_GROUPS, MAX_KEYS_PER_GROUP } from "#shared/features/serving";
 import { ApiError } from "#shared/http/api-error";
-import type { Bins, StorePort } from "../../store/port.js";
-import { featureRecordKey } from "../layout.js";
+import type { Bins, BinValue, StorePort } from "../../store/port.js";
+import { featureRecordKey, WRITTEN_AT_BIN } from "../layout.js";
 import type { FeatureLog } from "../logging/feature-log.js";
 import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
 import { decodeFeature } from "../storage-read.js";
-import type { ServedValue } from "../values.js";
+import { decodeVector, type ServedValue } from "../values.js";
 import { keyProblem } from "../write/validate-row.js";
 import { type ReadPlan, readPlan } from "./read-plan.js";
 
@@ -37,6 +37,24 @@ export interface FeatureServerDeps {
 }
 
 const EMPTY_BINS: Bins = {};
+
+type Stamps = { [bin: string]: BinValue };
+
+function stampsOf(bins: Bins): Stamps | null {
+  const stamps = bins[WRITTEN_AT_BIN];
+  return typeof stamps === "object" && !Array.isArray(stamps) && !(stamps instanceof Uint8Array)
+    ? stamps
+    : null;
+}
+
+/** A stored `value` bin as served, or null if absent or of a shape the type cannot have. */
+function plainValue(stored: BinValue | undefined, vector: boolean): ServedValue | null {
+  if (stored === undefined) return null;
+  if (stored instanceof Uint8Array) {
+    return vector && stored.byteLength % 4 === 0 ? decodeVector(stored) : null;
+  }
+  return vector ? null : (stored as ServedValue);
+}
 
 /**
  * Online feature serving: for each group (one entity type) exactly one
@@ -119,26 +137,38 @@ export class FeatureServer {
     const rows: ServedRow[] = new Array(group.keys.length);
     for (let r = 0; r < group.keys.length; r++) {
       const bins = records[r]?.bins ?? EMPTY_BINS;
+      const stamps = stampsOf(bins);
       const values = new Array<ServedValue | null>(n);
       const status = new Array<FeatureStatus>(n);
       const ageMs = new Array<number | null>(n);
       for (let f = 0; f < n; f++) {
         const feature = features[f] as (typeof features)[number];
-        const decoded = bins === EMPTY_BINS ? null : decodeFeature(feature.def, bins, context);
-        if (decoded === null || decoded.value === null) {
+        let value: ServedValue | null = null;
+        let writtenAt: number | null = null;
+        if (feature.valueBin !== null) {
+          // Fast path for plain values (most features): no decoder call, no object per value.
+          value = plainValue(bins[feature.valueBin], feature.def.type === "vector");
+          const stamp = stamps?.[feature.valueBin];
+          writtenAt = typeof stamp === "number" ? stamp : null;
+        } else if (bins !== EMPTY_BINS) {
+          const decoded = decodeFeature(feature.def, bins, context);
+          value = decoded.value;
+          writtenAt = decoded.writtenAt;
+        }
+        if (value === null) {
           values[f] = feature.defaultValue;
           status[f] = feature.defaultValue === null ? "missing" : "default";
           ageMs[f] = null;
           continue;
         }
-        const age = decoded.writtenAt === null ? null : Math.max(0, now - decoded.writtenAt);
+        const age = writtenAt === null ? null : Math.max(0, now - writtenAt);
         ageMs[f] = age;
         // No write time means freshness cannot be shown: with a TTL that is expired, not present.
         if (feature.ttlMs !== null && (age === null || age > feature.ttlMs)) {
           values[f] = feature.defaultValue;
           status[f] = "expired";
         } else {
-          values[f] = decoded.value;
+          values[f] = value;
           status[f] = "present";
         }
       }
