@@ -293,7 +293,7 @@ export function featurePlatformSuite(target: StoreTarget): void {
       expect(result.errors[0]?.reason).toContain("stream processor");
     });
 
-    it("sets a record TTL only when every feature of the entity expires", async () => {
+    it("sets a record TTL only when every feature of the entity expires, else keeps the record's", async () => {
       await writeFeatures(writer, expiring, [{ key: "t1", values: { a: 1 } }]);
       const record = await store.get(featureRecordKey(target.namespace, expiring, "t1"));
       const expected = Date.now() + 120_000;
@@ -301,6 +301,13 @@ export function featurePlatformSuite(target: StoreTarget): void {
       expect(record?.expiresAt).toBeLessThanOrEqual(expected + 1_000);
       const open = await store.get(featureRecordKey(target.namespace, product, "k1"));
       expect(open?.expiresAt).toBeNull();
+      // A lifetime another writer gave the record (e.g. a session's) is kept.
+      const owned = featureRecordKey(target.namespace, product, "owned");
+      await store.put(owned, { other: 1 }, { ttl: 3_600 });
+      await writeFeatures(writer, product, [{ key: "owned", values: { count: 1 } }]);
+      const kept = await store.get(owned);
+      expect(kept?.expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
+      expect(kept?.expiresAt).toBeLessThanOrEqual(Date.now() + 3_601_000);
     });
 
     it("makes exactly one batched read per group with only the needed bins", async () => {

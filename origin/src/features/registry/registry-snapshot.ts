@@ -1,7 +1,7 @@
 import type { FeatureListResponse } from "#shared/features/admin";
 import type { EntityDefinition, FeatureDefinition } from "#shared/features/definitions";
 import type { RegistryDocument } from "#shared/features/registry-document";
-import { TTL_NEVER } from "../../store/port.js";
+import { TTL_KEEP } from "../../store/port.js";
 import { featureBins } from "../storage-read.js";
 import { SYSTEM_ENTITIES, SYSTEM_FEATURES } from "../system-features.js";
 import { encodeVector, fromBinValue, type ServedValue } from "../values.js";
@@ -30,7 +30,8 @@ export interface CompiledEntity {
   /**
    * Record TTL for batch writes: when every feature of the entity has a TTL,
    * the longest one (after it every value in the record is expired anyway);
-   * otherwise never, so a value without a TTL is never lost.
+   * otherwise `TTL_KEEP`: a new record never expires and an existing one keeps
+   * the lifetime its owner gave it (the stream processor expires sessions).
    */
   readonly recordTtlSeconds: number;
 }
@@ -83,7 +84,7 @@ export function buildSnapshot(document: RegistryDocument): RegistrySnapshot {
       system,
       features,
       sibling,
-      recordTtlSeconds: allExpire ? Math.max(...(ttls as number[])) : TTL_NEVER,
+      recordTtlSeconds: allExpire ? Math.max(...(ttls as number[])) : TTL_KEEP,
     });
   }
   return {
