@@ -14,8 +14,10 @@ export type PreparedRow =
 
 /** Why `key` does not address one instance of `entity`, or null. */
 export function keyProblem(entity: CompiledEntity, key: string): string | null {
-  const parts = key.split(KEY_PART_SEPARATOR);
   const expected = entity.def.keyParts.length;
+  // Hot path (serving checks every key): single-part keys need no split.
+  if (expected === 1 && key.length > 0 && !key.includes(KEY_PART_SEPARATOR)) return null;
+  const parts = key.split(KEY_PART_SEPARATOR);
   if (parts.length !== expected) {
     return `key "${key}" has ${parts.length} part(s); ${entity.def.name} keys have ${expected} (${entity.def.keyParts.join(KEY_PART_SEPARATOR)})`;
   }
