@@ -93,6 +93,13 @@ export interface OperateResult {
   bins: Bins;
 }
 
+/** One record's part of `operateMany`. */
+export interface OperateRequest {
+  key: RecordKey;
+  operations: readonly Operation[];
+  options?: WriteOptions;
+}
+
 export type StoreErrorCode =
   | "generation_conflict"
   | "invalid_argument"
@@ -130,6 +137,16 @@ export interface StorePort {
     operations: readonly Operation[],
     options?: WriteOptions,
   ): Promise<OperateResult>;
+  /**
+   * Many records' `operate`s in one call (one LMDB transaction, Aerospike
+   * batch writes): each record's operations are atomic on that record, the
+   * records are independent (give each key once: the order of two writes to
+   * one record is not defined). Results are in request order; a record that
+   * failed holds its `StoreError` (the others are applied). Rejects only if
+   * the call as a whole failed, in which case any record may or may not
+   * have been written (as for a timed-out `operate`).
+   */
+  operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]>;
   /** Cheap liveness probe for /healthz. */
   ping(): Promise<boolean>;
   /** Waits for in-flight work and releases the store. */

@@ -317,6 +317,89 @@ export function storeContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe("operateMany", () => {
+      it("applies each record's operations atomically and reports each record on its own", async () => {
+        // Keys in one call are distinct: the order of two writes to one record is not defined.
+        await store.put(key("many-typed"), { s: "text" });
+        const { gen } = await store.put(key("many-gen"), { v: 1 });
+        await store.put(key("many-stale"), { v: 1 });
+        await store.operate(key("many-b"), [{ op: "add", bin: "n", value: 10 }]);
+        const results = await store.operateMany([
+          {
+            key: key("many-a"),
+            operations: [
+              { op: "mapAdd", bin: "m", key: "k", value: 2 },
+              { op: "listPush", bin: "l", values: ["x"], front: true, cap: 3 },
+              { op: "read", bin: "m" },
+            ],
+            options: { ttl: 3600 },
+          },
+          {
+            key: key("many-b"),
+            operations: [
+              { op: "add", bin: "n", value: 5 },
+              { op: "read", bin: "n" },
+            ],
+          },
+          // Fails on its own: the string bin cannot take an add.
+          {
+            key: key("many-typed"),
+            operations: [
+              { op: "add", bin: "n", value: 1 },
+              { op: "add", bin: "s", value: 1 },
+            ],
+          },
+          // Fails on its own: stale generation.
+          {
+            key: key("many-stale"),
+            operations: [{ op: "put", bin: "v", value: 2 }],
+            options: { expectGen: gen + 1 },
+          },
+          {
+            key: key("many-gen"),
+            operations: [{ op: "put", bin: "w", value: 3 }],
+            options: { expectGen: gen },
+          },
+        ]);
+        expect(results[0]).toEqual({ gen: 1, bins: { m: { k: 2 } } });
+        expect(results[1]).toEqual({ gen: 2, bins: { n: 15 } });
+        expect(results[2]).toBeInstanceOf(StoreError);
+        expect((results[2] as StoreError).code).toBe("bin_type_mismatch");
+        expect(results[3]).toBeInstanceOf(StoreError);
+        expect((results[3] as StoreError).code).toBe("generation_conflict");
+        expect(results[4]).toEqual({ gen: gen + 1, bins: {} });
+
+        const [a, typed, versioned, stale] = await store.batchGet([
+          key("many-a"),
+          key("many-typed"),
+          key("many-gen"),
+          key("many-stale"),
+        ]);
+        expect(stale?.bins).toEqual({ v: 1 });
+        expect(a?.bins).toEqual({ m: { k: 2 }, l: ["x"] });
+        expect(a?.expiresAt).not.toBeNull();
+        expect(typed?.bins).toEqual({ s: "text" });
+        expect(versioned?.bins).toEqual({ v: 1, w: 3 });
+        expect(await store.operateMany([])).toEqual([]);
+      });
+
+      it("loses no increment when batches overlap on the same records", async () => {
+        const ids = ["hot-1", "hot-2", "hot-3"];
+        await Promise.all(
+          Array.from({ length: 40 }, () =>
+            store.operateMany(
+              ids.map((id) => ({
+                key: key(`many-${id}`),
+                operations: [{ op: "mapAdd", bin: "m", key: "eu", value: 1 } as const],
+              })),
+            ),
+          ),
+        );
+        const records = await store.batchGet(ids.map((id) => key(`many-${id}`)));
+        expect(records.map((r) => r?.bins.m)).toEqual(ids.map(() => ({ eu: 40 })));
+      });
+    });
+
     describe("TTL", () => {
       it("reports the expiry of a record written with a TTL", async () => {
         const before = Date.now();

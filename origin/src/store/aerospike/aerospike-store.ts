@@ -4,6 +4,7 @@ import {
   type Bins,
   type BinsPatch,
   type BinValue,
+  type OperateRequest,
   type OperateResult,
   type Operation,
   type PutOptions,
@@ -41,6 +42,9 @@ export interface AerospikeStoreOptions {
   maxConnsPerNode: number;
 }
 
+/** Records per `batchWrite` call: well under the server's batch limits and within one batch timeout. */
+const BATCH_WRITE_CHUNK = 1_000;
+
 /** Never-expiring records report a TTL of -1 or 2^32-1 depending on client path. */
 const NO_EXPIRY_TTLS = new Set([-1, 0xffffffff]);
 
@@ -69,6 +73,7 @@ export class AerospikeStore implements StorePort {
   private readonly limit: LimitFunction;
   private readonly readPolicy: Aerospike.ReadPolicy;
   private readonly batchPolicy: Aerospike.BatchPolicy;
+  private readonly batchWriteCallPolicy: Aerospike.BatchPolicy;
   private closed = false;
 
   private constructor(
@@ -86,6 +91,12 @@ export class AerospikeStore implements StorePort {
       totalTimeout: options.batchTimeoutMs,
       socketTimeout: options.batchTimeoutMs,
       maxRetries: 2,
+    });
+    // Batch writes hold increments: never retried, so a timeout can not double-count.
+    this.batchWriteCallPolicy = new policy.BatchPolicy({
+      totalTimeout: options.batchTimeoutMs,
+      socketTimeout: options.batchTimeoutMs,
+      maxRetries: 0,
     });
   }
 
@@ -248,6 +259,83 @@ export class AerospikeStore implements StorePort {
       }
       return { gen: record.gen ?? 0, bins };
     });
+  }
+
+  async operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]> {
+    const results = new Array<OperateResult | StoreError>(requests.length);
+    const valid: { index: number; record: Aerospike.BatchWriteRecord; reads: Set<string> }[] = [];
+    const single: Promise<void>[] = [];
+    requests.forEach((request, index) => {
+      const expectGen = request.options?.expectGen;
+      if (expectGen !== undefined && expectGen > 0) {
+        // The node client never passes the expected generation of a batch write
+        // (it stays 0), so generation-checked writes go as single operates.
+        single.push(
+          this.operate(request.key, request.operations, request.options).then(
+            (result) => {
+              results[index] = result;
+            },
+            (error: unknown) => {
+              results[index] = toStoreError(error, "operateMany");
+            },
+          ),
+        );
+        return;
+      }
+      try {
+        const key = this.key(request.key);
+        assertValidOperations(request.operations);
+        const options = request.options ?? {};
+        assertValidTtl(options.ttl);
+        valid.push({
+          index,
+          record: {
+            type: batchType.BATCH_WRITE,
+            key,
+            ops: toAerospikeOperations(request.operations),
+            policy: this.batchWritePolicy(options),
+          } as Aerospike.BatchWriteRecord,
+          reads: new Set(request.operations.filter((o) => o.op === "read").map((o) => o.bin)),
+        });
+      } catch (error) {
+        results[index] = toStoreError(error, "operateMany");
+      }
+    });
+    for (let start = 0; start < valid.length; start += BATCH_WRITE_CHUNK) {
+      const chunk = valid.slice(start, start + BATCH_WRITE_CHUNK);
+      const answers = await this.run("operateMany", () =>
+        this.client.batchWrite(
+          chunk.map((c) => c.record),
+          this.batchWriteCallPolicy,
+        ),
+      );
+      chunk.forEach((c, i) => {
+        const answer = answers[i];
+        if (answer?.status === Aerospike.status.OK && answer.record) {
+          const bins: Bins = {};
+          for (const name of c.reads) {
+            const value = answer.record.bins?.[name];
+            if (value !== null && value !== undefined) bins[name] = value as BinValue;
+          }
+          results[c.index] = { gen: answer.record.gen ?? 0, bins };
+        } else {
+          const code = answer?.status ?? Aerospike.status.ERR_CLIENT;
+          results[c.index] = toStoreError(
+            { code, message: `batch write status ${code}` },
+            "operateMany",
+          );
+        }
+      });
+    }
+    await Promise.all(single);
+    return results;
+  }
+
+  /** Per-record policy of a batch write: TTL and create-only, as `operate` sets them. */
+  private batchWritePolicy(options: WriteOptions): Aerospike.BatchWritePolicy {
+    const props: Record<string, unknown> = { ttl: options.ttl ?? TTL_KEEP };
+    if (options.expectGen === 0) props.exists = policy.exists.CREATE;
+    return new policy.BatchWritePolicy(props);
   }
 
   async ping(): Promise<boolean> {

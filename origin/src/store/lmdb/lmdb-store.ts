@@ -2,6 +2,7 @@ import { type Database, open, type RootDatabase } from "lmdb";
 import {
   type Bins,
   type BinsPatch,
+  type OperateRequest,
   type OperateResult,
   type Operation,
   type PutOptions,
@@ -204,33 +205,80 @@ export class LmdbStore implements StorePort {
     operations: readonly Operation[],
     options: WriteOptions = {},
   ): Promise<OperateResult> {
+    this.validateOperate(key, operations, options);
+    const result = await this.records.transaction(() =>
+      this.operateInTransaction(key, operations, options, this.now()),
+    );
+    if (result instanceof StoreError) throw result;
+    return result;
+  }
+
+  async operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]> {
+    const results = new Array<OperateResult | StoreError>(requests.length);
+    const valid: number[] = [];
+    requests.forEach((request, i) => {
+      try {
+        this.validateOperate(request.key, request.operations, request.options ?? {});
+        valid.push(i);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        results[i] = error;
+      }
+    });
+    if (valid.length > 0) {
+      // One transaction, one commit: the records are independent, each stays atomic.
+      await this.records.transaction(() => {
+        const now = this.now();
+        for (const i of valid) {
+          const request = requests[i] as OperateRequest;
+          results[i] = this.operateInTransaction(
+            request.key,
+            request.operations,
+            request.options ?? {},
+            now,
+          );
+        }
+      });
+    }
+    return results;
+  }
+
+  private validateOperate(
+    key: RecordKey,
+    operations: readonly Operation[],
+    options: WriteOptions,
+  ): void {
     assertValidKey(key);
     assertValidOperations(operations);
     assertValidTtl(options.ttl);
+  }
+
+  /** One record's operate; call inside a write transaction. Failures are returned, not thrown. */
+  private operateInTransaction(
+    key: RecordKey,
+    operations: readonly Operation[],
+    options: WriteOptions,
+    now: number,
+  ): OperateResult | StoreError {
     const k = storedKey(key);
-    const result = await this.records.transaction(() => {
-      const now = this.now();
-      const stored = this.records.get(k);
-      const previous = this.live(stored, now);
-      if (!this.checkGen(previous, options.expectGen)) return CONFLICT;
-      const bins: Bins = previous ? { ...previous.b } : {};
-      let reads: Bins;
-      try {
-        reads = applyOperations(bins, operations);
-      } catch (error) {
-        return error as StoreError;
-      }
-      const next: StoredRecord = {
-        b: bins,
-        g: (previous?.g ?? 0) + 1,
-        e: this.expiryFor(options.ttl ?? TTL_KEEP, previous, now),
-      };
-      this.writeStored(k, stored, next);
-      return { gen: next.g, bins: reads };
-    });
-    if (result === CONFLICT) throw conflict(key, options.expectGen ?? 0);
-    if (result instanceof StoreError) throw result;
-    return result;
+    const stored = this.records.get(k);
+    const previous = this.live(stored, now);
+    if (!this.checkGen(previous, options.expectGen)) return conflict(key, options.expectGen ?? 0);
+    const bins: Bins = previous ? { ...previous.b } : {};
+    let reads: Bins;
+    try {
+      reads = applyOperations(bins, operations);
+    } catch (error) {
+      if (error instanceof StoreError) return error;
+      throw error;
+    }
+    const next: StoredRecord = {
+      b: bins,
+      g: (previous?.g ?? 0) + 1,
+      e: this.expiryFor(options.ttl ?? TTL_KEEP, previous, now),
+    };
+    this.writeStored(k, stored, next);
+    return { gen: next.g, bins: reads };
   }
 
   /**
