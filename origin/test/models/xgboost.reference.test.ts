@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadModel } from "../../src/models/load-model.js";
+import { parseXgboost } from "../../src/models/xgboost/parse-xgboost.js";
+import { type XgboostKernel, XgboostModel } from "../../src/models/xgboost/xgboost-model.js";
 import {
   expectClose,
   flatExpected,
@@ -50,16 +52,21 @@ describe("XGBoost JSON evaluator reproduces XGBoost 3.1.1 (reference fixtures)",
     expect(TRAINING).toHaveLength(13);
   });
 
+  const KERNELS: XgboostKernel[] = ["specialised", "shared", "walk"];
+
   describe.each(INFERENCE)("%s", (base) => {
-    const model = loadModel(readFixture(`${base}.model.json`));
+    const text = readFixture(`${base}.model.json`);
     const input = readJson<InferenceInput>(`${base}.input.json`);
     const expected = readJson<InferenceExpected>(`${base}.expected.json`);
 
-    it.each(["f32", "f64"] as const)("matches raw margins and predict() with %s input", (kind) => {
+    it.each(
+      KERNELS.flatMap((kernel) => (["f32", "f64"] as const).map((array) => ({ kernel, array }))),
+    )("matches raw margins and predict() ($kernel kernel, $array input)", ({ kernel, array }) => {
+      const model = new XgboostModel(parseXgboost(JSON.parse(text)), { kernel });
       expect(model.format).toBe("xgboost-json");
       expect(model.objective).toBe(expected.objective);
       expect(model.numFeatures).toBe(input.num_features);
-      const matrix = matrixFromRows(input.features, input.num_features, kind);
+      const matrix = matrixFromRows(input.features, input.num_features, array);
       expectClose(
         model.predictRaw(matrix, input.num_rows),
         flatExpected(expected.predictions),

@@ -1,7 +1,16 @@
 import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
 import { applyTransform, transformWidth } from "../transforms.js";
+import { toBranchFree } from "./branch-free-forest.js";
 import type { ParsedXgboost } from "./parse-xgboost.js";
+import { compileTreeKernel, type TreeKernel } from "./specialized-scorer.js";
 import { CATEGORICAL, DEFAULT_LEFT, MAX_CATEGORY, type XgboostForest } from "./xgboost-forest.js";
+
+/**
+ * `specialised`: branch-free walk compiled per model; `shared`: the same walk,
+ * one function for all models; `walk`: plain node-by-node walk (always used
+ * for DART and forests with categorical splits).
+ */
+export type XgboostKernel = "specialised" | "shared" | "walk";
 
 /**
  * Scores like XGBoost's CPU predictor: features are rounded to float32, a
@@ -18,9 +27,22 @@ export class XgboostModel implements Model {
   readonly numPredictOutputs: number;
   readonly numTrees: number;
   readonly #parsed: ParsedXgboost;
+  /** The fast path, for gbtree forests without categorical splits. */
+  readonly #kernel: TreeKernel | undefined;
+  /** Float64 input is rounded into this reused buffer once per call (XGBoost reads float32). */
+  #scratch = new Float32Array(0);
 
-  constructor(parsed: ParsedXgboost) {
+  /**
+   * `kernel` picks the scoring path; the default is the fastest one the
+   * forest allows. The others exist so tests can check all agree.
+   */
+  constructor(parsed: ParsedXgboost, options: { kernel?: XgboostKernel } = {}) {
     this.#parsed = parsed;
+    const kernel = options.kernel ?? "specialised";
+    const branchFree =
+      parsed.forest.weights || kernel === "walk" ? undefined : toBranchFree(parsed.forest);
+    this.#kernel =
+      branchFree && compileTreeKernel(branchFree, parsed.forest.group, kernel === "specialised");
     this.objective = parsed.objectiveName;
     this.numFeatures = parsed.numFeatures;
     this.featureNames = parsed.featureNames;
@@ -36,19 +58,20 @@ export class XgboostModel implements Model {
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < width; k++) result[r * width + k] = baseMargin[k] as number;
     }
-    if (forest.weights)
-      addDartTrees(
-        forest,
-        forest.weights,
-        baseMargin,
-        matrix,
-        rows,
-        this.numFeatures,
-        width,
-        result,
-      );
-    else addTrees(forest, matrix, rows, this.numFeatures, width, result);
+    const stride = this.numFeatures;
+    if (this.#kernel) this.#kernel(this.#float32(matrix, rows), rows, stride, width, result);
+    else if (forest.weights) {
+      addDartTrees(forest, forest.weights, baseMargin, matrix, rows, stride, width, result);
+    } else addTrees(forest, matrix, rows, stride, width, result);
     return result;
+  }
+
+  #float32(matrix: FeatureMatrix, rows: number): Float32Array {
+    if (matrix instanceof Float32Array) return matrix;
+    const n = rows * this.numFeatures;
+    if (this.#scratch.length < n) this.#scratch = new Float32Array(n);
+    this.#scratch.set(matrix.subarray(0, n));
+    return this.#scratch;
   }
 
   predict(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {

@@ -1,0 +1,92 @@
+import { createRandom } from "../../seed/prng.js";
+
+export interface SyntheticForestOptions {
+  trees: number;
+  /** Every tree is complete to this depth (2^depth leaves). */
+  depth: number;
+  features: number;
+  seed: number;
+}
+
+/**
+ * A deterministic XGBoost 3.x `save_model` JSON document (binary:logistic,
+ * complete trees, random features and thresholds, some splits sending
+ * missing values left): the shape the benchmarks score, without needing
+ * Python to produce it.
+ */
+export function syntheticXgboostJson(options: SyntheticForestOptions): string {
+  const random = createRandom(options.seed);
+  const nodes = 2 ** (options.depth + 1) - 1;
+  const splits = 2 ** options.depth - 1;
+  const trees = Array.from({ length: options.trees }, (_, id) => {
+    const left: number[] = [];
+    const right: number[] = [];
+    const splitIndices: number[] = [];
+    const splitConditions: number[] = [];
+    const defaultLeft: number[] = [];
+    for (let n = 0; n < nodes; n++) {
+      const isSplit = n < splits;
+      left.push(isSplit ? 2 * n + 1 : -1);
+      right.push(isSplit ? 2 * n + 2 : -1);
+      splitIndices.push(isSplit ? random.int(0, options.features - 1) : 0);
+      splitConditions.push(Math.fround(isSplit ? random.gaussian() : (random.next() - 0.5) * 0.2));
+      defaultLeft.push(random.next() < 0.5 ? 1 : 0);
+    }
+    return {
+      id,
+      tree_param: {
+        num_deleted: "0",
+        num_feature: String(options.features),
+        num_nodes: String(nodes),
+        size_leaf_vector: "1",
+      },
+      left_children: left,
+      right_children: right,
+      split_indices: splitIndices,
+      split_conditions: splitConditions,
+      default_left: defaultLeft,
+      split_type: new Array(nodes).fill(0),
+      categories: [],
+      categories_nodes: [],
+      categories_segments: [],
+      categories_sizes: [],
+    };
+  });
+  return JSON.stringify({
+    version: [3, 1, 1],
+    learner: {
+      attributes: {},
+      feature_names: [],
+      feature_types: [],
+      learner_model_param: {
+        base_score: "[5E-1]",
+        boost_from_average: "1",
+        num_class: "0",
+        num_feature: String(options.features),
+        num_target: "1",
+      },
+      objective: { name: "binary:logistic", reg_loss_param: { scale_pos_weight: "1" } },
+      gradient_booster: {
+        name: "gbtree",
+        model: {
+          gbtree_model_param: { num_parallel_tree: "1", num_trees: String(options.trees) },
+          tree_info: new Array(options.trees).fill(0),
+          trees,
+        },
+      },
+    },
+  });
+}
+
+/** `rows × features` standard-normal values with `missingRate` of them NaN. */
+export function syntheticMatrix(
+  rows: number,
+  features: number,
+  seed: number,
+  missingRate = 0.05,
+): Float32Array {
+  const random = createRandom(seed);
+  return Float32Array.from({ length: rows * features }, () =>
+    random.next() < missingRate ? Number.NaN : random.gaussian(),
+  );
+}
