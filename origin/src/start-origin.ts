@@ -50,7 +50,12 @@ export async function startOrigin(
   }
   const processor =
     overrides.createProcessor?.(store) ??
-    createStreamProcessor({ store, ns: config.store.namespace, region: config.region });
+    createStreamProcessor({
+      store,
+      ns: config.store.namespace,
+      region: config.region,
+      logger,
+    });
   const events = createEventIngestion({
     log: createEventLog(store, config.store.namespace, config.events.dedupeWindowSeconds),
     processor,

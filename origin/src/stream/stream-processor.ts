@@ -3,20 +3,20 @@ import type { AcceptedEvent } from "#shared/api/events";
 import { featureRecordKey, featureSet, regionalBin, WRITTEN_AT_BIN } from "../features/layout.js";
 import {
   type BinValue,
+  type OperateRequest,
   type OperateResult,
   type RecordKey,
   StoreError,
   type StorePort,
-  type WriteOptions,
 } from "../store/port.js";
 import { CategoryLookup } from "./category-lookup.js";
 import { addCoVisits } from "./co-visitation.js";
 import { addEventWrites, type BatchContext, type SessionTouches } from "./event-writes.js";
-import { BatchWrites, type RecordWrites } from "./record-batch.js";
+import { BatchWrites } from "./record-batch.js";
 import { intentCategory } from "./session-intent.js";
 import { CO_VISITED, type DecayedTop, SESSION_FEATURES, TRENDING } from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
-import { trimTop } from "./top-trim.js";
+import { keysToDrop, trimTop } from "./top-trim.js";
 
 export interface StreamProcessorOptions {
   store: StorePort;
@@ -27,8 +27,15 @@ export interface StreamProcessorOptions {
   /** Injected clock for tests (epoch ms). */
   now?: () => number;
   /**
-   * Record writes in flight per process, across concurrent `apply` calls.
-   * 256 keeps LMDB's shared commits full and stays under Aerospike's pools.
+   * Where failed follow-ups (intent, trims) are reported. They are best
+   * effort: the batch's counters are already applied, so failing the batch
+   * would make the ingestion layer apply them twice; the next write retries.
+   */
+  logger?: { warn(details: object, message: string): void };
+  /**
+   * Follow-up writes (intent, trims) in flight per process, across
+   * concurrent `apply` calls: 256 keeps LMDB's shared commits full and stays
+   * under Aerospike's connection pools.
    */
   concurrency?: number;
 }
@@ -42,9 +49,11 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
 /**
  * Builds the stream processor. Per batch: one batched catalog read for
  * categories not cached and one batched read of the sessions' recent items
- * (co-visitation replays them), then one atomic `operate` per distinct record
- * with bounded concurrency; a session's intent category is set from its
- * scores read back by that operate. Counters are adds that commute, so
+ * (co-visitation replays them), then one atomic `operate` per distinct
+ * record, all in one `operateMany` (one LMDB transaction, Aerospike batch
+ * writes). Follow-ups run with bounded concurrency: a session's intent
+ * category is set from the scores its operate read back, oversized top maps
+ * are trimmed. Counters are adds that commute, so
  * concurrent batches and per-region bins need no coordination.
  *
  * @example
@@ -57,22 +66,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const limit = pLimit(options.concurrency ?? 256);
   const categories = new CategoryLookup(store, ns, now);
 
-  function write(record: RecordWrites, at: number): Promise<OperateResult | null> {
-    const operations = record.toOperations(at);
-    if (operations.length === 0) return Promise.resolve(null);
-    const writeOptions: WriteOptions = record.ttl === undefined ? {} : { ttl: record.ttl };
-    return limit(() => store.operate(record.key, operations, writeOptions));
-  }
-
   /** Sets the session's intent if the argmax moved, unless another write got there first. */
   async function updateIntent(key: RecordKey, result: OperateResult, at: number): Promise<void> {
     const { intentScores, intentCategory: intent } = SESSION_FEATURES;
     if (!(intentScores.bin in result.bins)) return;
     const next = intentCategory(result.bins[intentScores.bin], at);
     if (next === (result.bins[intent.bin] ?? "")) return;
-    try {
-      await limit(() =>
-        store.operate(
+    await limit(async () => {
+      try {
+        await store.operate(
           key,
           [
             { op: "put", bin: intent.bin, value: next },
@@ -80,27 +82,22 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
           ],
           // A newer write to the session computed its own argmax after ours: it wins.
           { expectGen: result.gen },
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof StoreError && error.code === "generation_conflict")) throw error;
-    }
+        );
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === "generation_conflict")) throw error;
+      }
+    });
   }
 
-  async function writeAndTrim(record: RecordWrites, at: number): Promise<void> {
-    const result = await write(record, at);
-    const top = TOPS_BY_SET.get(record.key.set);
-    if (!result || !top) return;
+  /** After a record's write: the session's intent, or trimming of an oversized top map. */
+  function followUp(key: RecordKey, result: OperateResult, at: number): Promise<void> | null {
+    if (key.set === SESSION_SET) return updateIntent(key, result, at);
+    const top = TOPS_BY_SET.get(key.set);
+    if (!top) return null;
     const bin = regionalBin(top.bin, region);
-    if (!(bin in result.bins)) return;
-    await trimTop(
-      store,
-      record.key,
-      bin,
-      { gen: result.gen, map: result.bins[bin] },
-      top.storage,
-      at,
-    );
+    const map = result.bins[bin];
+    if (keysToDrop(map, top.storage.n, top.storage.halfLifeSeconds, at) === null) return null;
+    return limit(() => trimTop(store, key, bin, { gen: result.gen, map }, top.storage, at));
   }
 
   async function apply(events: readonly AcceptedEvent[]): Promise<void> {
@@ -125,16 +122,37 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       addCoVisits(batch, sessionTouches, priorSessions.get(sessionId), context);
     }
 
-    await Promise.all(
-      [...batch].map(async (record) => {
-        if (record.key.set === SESSION_SET) {
-          const result = await write(record, at);
-          if (result) await updateIntent(record.key, result, at);
-        } else {
-          await writeAndTrim(record, at);
-        }
-      }),
-    );
+    const requests: OperateRequest[] = [];
+    for (const record of batch) {
+      const operations = record.toOperations(at);
+      if (operations.length === 0) continue;
+      requests.push({
+        key: record.key,
+        operations,
+        options: record.ttl === undefined ? {} : { ttl: record.ttl },
+      });
+    }
+    const results = await store.operateMany(requests);
+    const followUps: Promise<void>[] = [];
+    let failure: StoreError | null = null;
+    results.forEach((result, i) => {
+      if (result instanceof StoreError) {
+        failure ??= result;
+        return;
+      }
+      const next = followUp((requests[i] as OperateRequest).key, result, at);
+      if (next) followUps.push(next);
+    });
+    const settled = await Promise.allSettled(followUps);
+    const failed = settled.filter((s) => s.status === "rejected");
+    if (failed.length > 0) {
+      options.logger?.warn(
+        { failed: failed.length, error: String((failed[0] as PromiseRejectedResult).reason) },
+        "stream follow-up writes failed (session intent or top-map trim); the next write retries",
+      );
+    }
+    // Not acknowledged: the ingestion layer retries the batch.
+    if (failure) throw failure;
   }
 
   /** The sessions' recent items before this batch (one batched read), for co-visitation. */
