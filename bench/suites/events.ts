@@ -92,7 +92,7 @@ async function measureInProcess(
         { ...label, op: `  of which event log claim+mark, ${batch}/batch` },
         async () => {
           const events = feed.batch(batch);
-          await Promise.all(events.map((event) => log.claim(event, Date.now())));
+          await log.claim(events, Date.now());
           await log.markApplied(events.map((event) => event.id));
         },
         options(base, feed, batch),

@@ -121,10 +121,24 @@ describeEachStore("origin POST /internal/events", (variant) => {
     const event = { ...viewEvent({ itemIds: [item], region }), region };
     // What a crash after the log write and before the apply leaves behind.
     const log = createEventLog(origin.store, ns, 3600);
-    expect(await log.claim(event, Date.now())).toBe("new");
+    expect(await log.claim([event], Date.now())).toEqual(["new"]);
     expect(await deliver([event])).toEqual({ applied: 1, duplicates: 0, rejected: [] });
     expect(await log.status(event.id)).toBe("applied");
     expect(await viewsCounted(origin.store, ns, item, region)).toBe(1);
+  });
+
+  it("sorts one batch into new, duplicate and leftover events", async () => {
+    const item = `it-${tag}-g`;
+    const make = () => ({ ...viewEvent({ itemIds: [item], region }), region });
+    const [seen, leftover, fresh] = [make(), make(), make()];
+    expect(await deliver([seen])).toMatchObject({ applied: 1 });
+    await createEventLog(origin.store, ns, 3600).claim([leftover], Date.now());
+    expect(await deliver([seen, leftover, fresh])).toEqual({
+      applied: 2,
+      duplicates: 1,
+      rejected: [],
+    });
+    expect(await viewsCounted(origin.store, ns, item, region)).toBe(3);
   });
 
   it("refuses bodies that are not a batch of events", async () => {
