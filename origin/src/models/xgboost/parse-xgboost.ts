@@ -105,7 +105,8 @@ function parseBaseScore(
   const inner = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
   const parts = inner.split(",").map((part, i) => J.numberLike(part, `${path}[${i}]`));
   if (parts.length !== 1 && parts.length !== numOutputs) {
-    J.fail(path, `expected 1 or ${numOutputs} values, got ${parts.length}`);
+    const wanted = numOutputs === 1 ? "1 value" : `1 or ${numOutputs} values (one per output)`;
+    J.fail(path, `expected ${wanted}, got ${parts.length}`);
   }
   const out = new Float32Array(numOutputs);
   for (let k = 0; k < numOutputs; k++) {
