@@ -84,6 +84,12 @@ export type Operation =
   | { op: "mapRemoveBelow"; bin: string; key: string }
   /** Removes these keys from a map bin (absent keys and a missing bin are fine). */
   | { op: "mapRemoveKeys"; bin: string; keys: string[] }
+  /**
+   * Reads the number of entries of a map bin (0 if the bin is missing) after
+   * the preceding steps, into `bins[bin]`: cheaper than reading a big map to
+   * decide whether to trim it. Not together with a `read` of the same bin.
+   */
+  | { op: "mapSize"; bin: string }
   /** Reads a bin's value after the preceding steps; returned in `bins`. */
   | { op: "read"; bin: string };
 

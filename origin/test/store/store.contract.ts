@@ -273,6 +273,26 @@ export function storeContract(name: string, target: ContractTarget): void {
         expect(all.bins).toEqual({ w: {} });
       });
 
+      it("reads a map's size, 0 for a missing bin", async () => {
+        const result = await store.operate(key("size"), [
+          { op: "mapAdd", bin: "m", key: "a", value: 1 },
+          { op: "mapAdd", bin: "m", key: "b", value: 1 },
+          { op: "mapSize", bin: "m" },
+          { op: "mapSize", bin: "absent" },
+        ]);
+        expect(result.bins).toEqual({ m: 2, absent: 0 });
+        const [many] = await store.operateMany([
+          {
+            key: key("size"),
+            operations: [
+              { op: "mapSize", bin: "m" },
+              { op: "mapSize", bin: "no" },
+            ],
+          },
+        ]);
+        expect((many as { bins: unknown }).bins).toEqual({ m: 2, no: 0 });
+      });
+
       it("removes listed map keys, ignoring absent keys and bins", async () => {
         await store.operate(key("drop"), [
           { op: "mapAdd", bin: "m", key: "a", value: 1.5, float: true },

@@ -71,6 +71,9 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
       case "mapRemoveKeys":
         out.push(maps.removeByKeyList(op.bin, op.keys));
         break;
+      case "mapSize":
+        out.push(maps.size(op.bin));
+        break;
       case "read":
         out.push(operations.read(op.bin));
         break;

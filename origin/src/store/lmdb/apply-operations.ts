@@ -89,6 +89,11 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
         for (const key of operation.keys) delete current[key];
         break;
       }
+      case "mapSize": {
+        if (current !== undefined && !isMap(current)) throw mismatch(operation, "map");
+        reads[operation.bin] = current === undefined ? 0 : Object.keys(current).length;
+        break;
+      }
       case "read": {
         if (current !== undefined) reads[operation.bin] = current;
         break;
