@@ -55,10 +55,10 @@ export function addCoVisits(
         );
         other.mapAdd(regional, topKey(period, item), weight, true);
         other.stamp(bin);
-        other.read(regional);
+        other.readSize(regional);
       }
       own.stamp(bin);
-      own.read(regional);
+      own.readSize(regional);
     });
   }
 }

@@ -139,7 +139,7 @@ export function addEventWrites(
     const weight = trending * decayWeight(ts, storage.halfLifeSeconds);
     for (const item of items) record.mapAdd(regional, topKey(period, item), weight, true);
     record.stamp(bin);
-    record.read(regional);
+    record.readSize(regional);
   }
 }
 

@@ -19,6 +19,7 @@ export class RecordWrites {
   private readonly pushes = new Map<string, ListPush>();
   private readonly stamped = new Set<string>();
   private readonly reads = new Set<string>();
+  private readonly sizes = new Set<string>();
   /** Record TTL in seconds for this write (refreshes the expiry); absent keeps it. */
   ttl: number | undefined;
 
@@ -64,6 +65,11 @@ export class RecordWrites {
     this.reads.add(bin);
   }
 
+  /** Reads the map bin's entry count back after the writes (to decide on trimming). */
+  readSize(bin: string): void {
+    this.sizes.add(bin);
+  }
+
   get isEmpty(): boolean {
     return this.adds.size === 0 && this.pushes.size === 0 && this.removeBelow.size === 0;
   }
@@ -84,6 +90,7 @@ export class RecordWrites {
     for (const bin of this.stamped)
       ops.push({ op: "mapPut", bin: WRITTEN_AT_BIN, key: bin, value: now });
     for (const bin of this.reads) ops.push({ op: "read", bin });
+    for (const bin of this.sizes) ops.push({ op: "mapSize", bin });
     return ops;
   }
 }

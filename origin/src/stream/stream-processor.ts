@@ -16,7 +16,7 @@ import { BatchWrites } from "./record-batch.js";
 import { intentCategory } from "./session-intent.js";
 import { CO_VISITED, type DecayedTop, SESSION_FEATURES, TRENDING } from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
-import { keysToDrop, trimTop } from "./top-trim.js";
+import { needsTrim, trimTop } from "./top-trim.js";
 
 export interface StreamProcessorOptions {
   store: StorePort;
@@ -95,9 +95,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const top = TOPS_BY_SET.get(key.set);
     if (!top) return null;
     const bin = regionalBin(top.bin, region);
-    const map = result.bins[bin];
-    if (keysToDrop(map, top.storage.n, top.storage.halfLifeSeconds, at) === null) return null;
-    return limit(() => trimTop(store, key, bin, { gen: result.gen, map }, top.storage, at));
+    if (!needsTrim(result.bins[bin], top.storage.n)) return null;
+    return limit(() => trimTop(store, key, bin, top.storage, at));
   }
 
   async function apply(events: readonly AcceptedEvent[]): Promise<void> {

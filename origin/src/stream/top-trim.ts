@@ -38,6 +38,11 @@ export function keysToDrop(
   return scored.slice(TOP_TRIM_TO * n).map((entry) => entry.key);
 }
 
+/** Whether a decayed_top map of `size` entries is due for trimming. */
+export function needsTrim(size: BinValue | undefined, n: number): boolean {
+  return typeof size === "number" && size > TOP_TRIM_ABOVE * n;
+}
+
 /**
  * Trims an oversized decayed_top bin with a read-modify-write under a
  * generation check. Only this region's writer touches its `<bin>.<region>`
@@ -47,24 +52,21 @@ export async function trimTop(
   store: StorePort,
   key: RecordKey,
   bin: string,
-  seen: { gen: number; map: BinValue | undefined },
   top: { n: number; halfLifeSeconds: number },
   now: number,
 ): Promise<void> {
-  let current = seen;
   for (let attempt = 0; attempt < TRIM_ATTEMPTS; attempt++) {
-    const drop = keysToDrop(current.map, top.n, top.halfLifeSeconds, now);
+    const record = await store.get(key, [bin]);
+    if (!record) return;
+    const drop = keysToDrop(record.bins[bin], top.n, top.halfLifeSeconds, now);
     if (!drop) return;
     try {
       await store.operate(key, [{ op: "mapRemoveKeys", bin, keys: drop }], {
-        expectGen: current.gen,
+        expectGen: record.gen,
       });
       return;
     } catch (error) {
       if (!(error instanceof StoreError && error.code === "generation_conflict")) throw error;
     }
-    const record = await store.get(key, [bin]);
-    if (!record) return;
-    current = { gen: record.gen, map: record.bins[bin] };
   }
 }
