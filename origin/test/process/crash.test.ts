@@ -8,11 +8,7 @@ import { createEventLog } from "../../src/events/event-log.js";
 import { runTag, viewEvent } from "../events/support/events.js";
 import { viewsCounted } from "../events/support/feature-reads.js";
 import { signedPost } from "../events/support/signed-post.js";
-import {
-  describeEachStore,
-  openVariantStore,
-  type StoreVariant,
-} from "../events/support/store-variants.js";
+import { describeEachStore, openVariantStore } from "../events/support/store-variants.js";
 
 const SECRET = "crash-test-signing-secret";
 const PATH = "/internal/events";
