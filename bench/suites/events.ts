@@ -6,7 +6,7 @@ import { signRequest } from "#shared/security/request-signing";
 import { loadOriginConfig } from "../../origin/src/config/origin-config.js";
 import { createEventIngestion } from "../../origin/src/events/event-ingestion.js";
 import { createEventLog } from "../../origin/src/events/event-log.js";
-import { featureRecordKey } from "../../origin/src/features/layout.js";
+import { featureRecordKey, WRITTEN_AT_BIN } from "../../origin/src/features/layout.js";
 import { startOrigin } from "../../origin/src/start-origin.js";
 import { createStore } from "../../origin/src/store/create-store.js";
 import type { StorePort } from "../../origin/src/store/port.js";
@@ -155,12 +155,17 @@ async function measureHttp(
         { ...label, op: `POST ${batch} -> feature visible (latency)` },
         async () => {
           const events = feed.batch(batch);
+          const sentAt = Date.now();
           await post(events);
+          // Visible = the last event's session record carries a write stamped after the POST began.
           const last = events[events.length - 1] as AcceptedEvent;
           const record = await origin.store.get(
             featureRecordKey(ns, "session", last.sessionId as string),
+            [WRITTEN_AT_BIN],
           );
-          if (!record) throw new Error("feature not visible after the acknowledgement");
+          const stamps = Object.values(record?.bins[WRITTEN_AT_BIN] ?? {}).map(Number);
+          if (!(Math.max(...stamps) >= sentAt))
+            throw new Error("feature not visible after the ack");
         },
         options(base, feed, batch),
       ),
