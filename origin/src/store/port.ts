@@ -74,6 +74,8 @@ export type Operation =
     }
   /** Sets `key` in a map bin. */
   | { op: "mapPut"; bin: string; key: string; value: BinValue }
+  /** Sets several keys of a map bin in one step (e.g. the write times of several bins). */
+  | { op: "mapPutItems"; bin: string; items: { [key: string]: BinValue } }
   /** Adds to a number under `key` in a map bin (missing = 0). */
   | { op: "mapAdd"; bin: string; key: string; value: number; float?: boolean }
   /**

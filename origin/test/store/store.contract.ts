@@ -273,6 +273,17 @@ export function storeContract(name: string, target: ContractTarget): void {
         expect(all.bins).toEqual({ w: {} });
       });
 
+      it("sets several map keys in one step, keeping the others", async () => {
+        await store.operate(key("put-items"), [{ op: "mapPut", bin: "t", key: "a", value: 1 }]);
+        const result = await store.operate(key("put-items"), [
+          { op: "mapPutItems", bin: "t", items: { b: 2, c: "x" } },
+          { op: "mapPutItems", bin: "fresh", items: { z: 1.5 } },
+          { op: "read", bin: "t" },
+          { op: "read", bin: "fresh" },
+        ]);
+        expect(result.bins).toEqual({ t: { a: 1, b: 2, c: "x" }, fresh: { z: 1.5 } });
+      });
+
       it("reads a map's size, 0 for a missing bin", async () => {
         const result = await store.operate(key("size"), [
           { op: "mapAdd", bin: "m", key: "a", value: 1 },

@@ -61,6 +61,9 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
       case "mapPut":
         out.push(maps.put(op.bin, op.key, toAerospikeValue(op.value) as never));
         break;
+      case "mapPutItems":
+        out.push(maps.putItems(op.bin, toAerospikeValue(op.items) as never));
+        break;
       case "mapAdd":
         out.push(maps.increment(op.bin, op.key, number(op.value, op.float) as never));
         break;

@@ -75,6 +75,11 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
         bins[operation.bin] = map;
         break;
       }
+      case "mapPutItems": {
+        if (current !== undefined && !isMap(current)) throw mismatch(operation, "map");
+        bins[operation.bin] = Object.assign(current ?? {}, operation.items);
+        break;
+      }
       case "mapRemoveBelow": {
         if (current === undefined) break;
         if (!isMap(current)) throw mismatch(operation, "map");
