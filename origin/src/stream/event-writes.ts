@@ -24,6 +24,7 @@ import {
   TRENDING,
   USER_FEATURES,
 } from "./stream-features.js";
+import type { WindowTrims } from "./window-trims.js";
 
 /**
  * A user×category record whose affinity has halved 26 times (182 days
@@ -39,6 +40,8 @@ export interface BatchContext {
   now: number;
   /** Category per item id, from the catalog (events may override). */
   categories: ReadonlyMap<string, string>;
+  /** Which window trims this process already did for the current buckets. */
+  windowTrims: WindowTrims;
 }
 
 /** One event's items a session touched, for co-visitation once the session's prior items are known. */
@@ -116,15 +119,17 @@ export function addEventWrites(
   if (counter !== undefined) {
     const counters = itemRegionCounters(counter);
     for (const item of items) {
-      const record = batch.record(
-        featureRecordKey(context.ns, "item_region", joinKey([item, event.region])),
-      );
+      const key = joinKey([item, event.region]);
+      const record = batch.record(featureRecordKey(context.ns, "item_region", key));
       for (const { bin, storage } of counters) {
         const regional = regionalBin(bin, context.region);
         const buckets = Math.ceil(storage.windowSeconds / storage.bucketSeconds);
         const oldest = bucketIndex(context.now, storage.bucketSeconds) - buckets + 1;
         record.mapAdd(regional, bucketKey(bucketIndex(ts, storage.bucketSeconds)), 1);
-        record.trimBelow(regional, bucketKey(oldest));
+        const lowestKept = bucketKey(oldest);
+        if (context.windowTrims.due(key, regional, lowestKept)) {
+          record.trimBelow(regional, lowestKept);
+        }
         record.stamp(bin);
       }
     }

@@ -87,8 +87,11 @@ export class RecordWrites {
       const values = newestFirst(push);
       ops.push({ op: "listPush", bin, values, front: true, unique: push.unique, cap: push.cap });
     }
-    for (const bin of this.stamped)
-      ops.push({ op: "mapPut", bin: WRITTEN_AT_BIN, key: bin, value: now });
+    if (this.stamped.size > 0) {
+      const items: { [key: string]: number } = {};
+      for (const bin of this.stamped) items[bin] = now;
+      ops.push({ op: "mapPutItems", bin: WRITTEN_AT_BIN, items });
+    }
     for (const bin of this.reads) ops.push({ op: "read", bin });
     for (const bin of this.sizes) ops.push({ op: "mapSize", bin });
     return ops;

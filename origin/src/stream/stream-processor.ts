@@ -17,6 +17,7 @@ import { intentCategory } from "./session-intent.js";
 import { CO_VISITED, type DecayedTop, SESSION_FEATURES, TRENDING } from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
 import { needsTrim, trimTop } from "./top-trim.js";
+import { WindowTrims } from "./window-trims.js";
 
 export interface StreamProcessorOptions {
   store: StorePort;
@@ -65,6 +66,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const now = options.now ?? Date.now;
   const limit = pLimit(options.concurrency ?? 256);
   const categories = new CategoryLookup(store, ns, now);
+  const windowTrims = new WindowTrims();
 
   /** Sets the session's intent if the argmax moved, unless another write got there first. */
   async function updateIntent(key: RecordKey, result: OperateResult, at: number): Promise<void> {
@@ -113,7 +115,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       categories.categories(lookup),
       readRecentItems([...sessionIds]),
     ]);
-    const context: BatchContext = { ns, region, now: at, categories: known };
+    const context: BatchContext = { ns, region, now: at, categories: known, windowTrims };
     const batch = new BatchWrites();
     const touches: SessionTouches = new Map();
     for (const event of sorted) addEventWrites(batch, event, context, touches);
