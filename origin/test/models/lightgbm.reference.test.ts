@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { KernelChoice } from "../../src/models/branch-free/branch-free-kernel.js";
+import { LightgbmModel } from "../../src/models/lightgbm/lightgbm-model.js";
+import { parseLightgbm } from "../../src/models/lightgbm/parse-lightgbm.js";
 import { loadModel } from "../../src/models/load-model.js";
 import {
   expectClose,
@@ -35,22 +38,30 @@ describe("LightGBM text evaluator reproduces LightGBM 4.6.0 (reference fixtures)
     ]);
   });
 
+  const KERNELS: KernelChoice[] = ["specialised", "shared", "walk"];
+
   describe.each(CASES)("%s", (name) => {
     const dir = `lightgbm/inference/${name}`;
-    const model = loadModel(readFixture(`${dir}/model.txt`));
+    const text = readFixture(`${dir}/model.txt`);
     const input = readJson<Input>(`${dir}/input.json`);
     const expected = readJson<Expected>(`${dir}/expected.json`);
 
+    it("loads through the format sniffer", () => {
+      const model = loadModel(text);
+      expect(model.format).toBe("lightgbm-text");
+      expect(model.numFeatures).toBe(input.num_features);
+    });
+
     // LightGBM compares in double precision, so float64 input is the exact check; the
     // float32 matrix the retrieval graph produces happens to route identically here.
-    it.each(["f64", "f32"] as const)(
-      "matches raw_score=True and predict() on %s input",
-      (array) => {
-        expect(model.format).toBe("lightgbm-text");
-        expect(model.numFeatures).toBe(input.num_features);
+    it.each(
+      KERNELS.flatMap((kernel) => (["f64", "f32"] as const).map((array) => ({ kernel, array }))),
+    )(
+      "matches raw_score=True and predict() ($kernel kernel, $array input)",
+      ({ kernel, array }) => {
+        const model = new LightgbmModel(parseLightgbm(text), { kernel });
         const matrix = matrixFromRows(input.data, input.num_features, array);
-        const raw = model.predictRaw(matrix, input.num_samples);
-        expectClose(raw, flatExpected(expected.raw), "raw");
+        expectClose(model.predictRaw(matrix, input.num_samples), flatExpected(expected.raw), "raw");
         // Regression objectives have no transform: predict() is the raw score.
         const transformed = expected.proba ?? expected.raw;
         expectClose(model.predict(matrix, input.num_samples), flatExpected(transformed), "predict");

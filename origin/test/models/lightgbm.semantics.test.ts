@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { LightgbmModel } from "../../src/models/lightgbm/lightgbm-model.js";
+import { parseLightgbm } from "../../src/models/lightgbm/parse-lightgbm.js";
 import { loadModel } from "../../src/models/load-model.js";
+import {
+  syntheticLightgbmText,
+  syntheticMatrix,
+} from "../../src/models/synthetic/synthetic-forests.js";
 import { lgbModel, lgbStump } from "./handmade-models.js";
 
 const NAN = Number.NaN;
@@ -84,6 +90,19 @@ describe("LightGBM split semantics", () => {
       ],
     });
     expect(raw(text, [0, 4, 2, 4, 0, NAN, 2, NAN])).toEqual([0.5 + 8, -1 + 6 - 4, 1, 2]);
+  });
+});
+
+describe("LightGBM kernels", () => {
+  it("score identically, for row counts that are not multiples of 4", () => {
+    const text = syntheticLightgbmText({ trees: 40, depth: 5, features: 12, seed: 7 });
+    const matrix = syntheticMatrix(203, 12, 9, 0.2);
+    const results = (["specialised", "shared", "walk"] as const).map((kernel) =>
+      Array.from(new LightgbmModel(parseLightgbm(text), { kernel }).predictRaw(matrix, 203)),
+    );
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
+    expect(new Set(results[0]).size).toBeGreaterThan(100);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { KernelChoice } from "../../src/models/branch-free/branch-free-kernel.js";
 import { loadModel } from "../../src/models/load-model.js";
 import { parseXgboost } from "../../src/models/xgboost/parse-xgboost.js";
-import { type XgboostKernel, XgboostModel } from "../../src/models/xgboost/xgboost-model.js";
+import { XgboostModel } from "../../src/models/xgboost/xgboost-model.js";
 import {
   expectClose,
   flatExpected,
@@ -52,7 +53,7 @@ describe("XGBoost JSON evaluator reproduces XGBoost 3.1.1 (reference fixtures)",
     expect(TRAINING).toHaveLength(13);
   });
 
-  const KERNELS: XgboostKernel[] = ["specialised", "shared", "walk"];
+  const KERNELS: KernelChoice[] = ["specialised", "shared", "walk"];
 
   describe.each(INFERENCE)("%s", (base) => {
     const text = readFixture(`${base}.model.json`);

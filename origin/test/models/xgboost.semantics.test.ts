@@ -3,7 +3,7 @@ import { loadModel } from "../../src/models/load-model.js";
 import {
   syntheticMatrix,
   syntheticXgboostJson,
-} from "../../src/models/synthetic/synthetic-xgboost.js";
+} from "../../src/models/synthetic/synthetic-forests.js";
 import { parseXgboost } from "../../src/models/xgboost/parse-xgboost.js";
 import { XgboostModel } from "../../src/models/xgboost/xgboost-model.js";
 import { STUMP, xgbModel, xgbTree } from "./handmade-models.js";

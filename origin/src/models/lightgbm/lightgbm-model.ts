@@ -1,3 +1,8 @@
+import {
+  compileTreeKernel,
+  type KernelChoice,
+  type TreeKernel,
+} from "../branch-free/branch-free-kernel.js";
 import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
 import { applyTransform } from "../transforms.js";
 import {
@@ -9,6 +14,7 @@ import {
   ZERO_THRESHOLD,
 } from "./lightgbm-forest.js";
 import type { ParsedLightgbm } from "./parse-lightgbm.js";
+import { lightgbmToBranchFree } from "./to-branch-free.js";
 
 /**
  * Scores like LightGBM's `Tree::Predict`: features as doubles, a numerical
@@ -25,9 +31,18 @@ export class LightgbmModel implements Model {
   readonly numPredictOutputs: number;
   readonly numTrees: number;
   readonly #parsed: ParsedLightgbm;
+  /** The fast path, for forests without categorical, zero-as-missing or linear splits. */
+  readonly #kernel: TreeKernel | undefined;
 
-  constructor(parsed: ParsedLightgbm) {
+  /** `kernel`: see {@link KernelChoice}. */
+  constructor(parsed: ParsedLightgbm, options: { kernel?: KernelChoice } = {}) {
     this.#parsed = parsed;
+    const kernel = options.kernel ?? "specialised";
+    const branchFree =
+      kernel === "walk" ? undefined : lightgbmToBranchFree(parsed.forest, parsed.numOutputs);
+    this.#kernel =
+      branchFree &&
+      compileTreeKernel(branchFree, { compare: "<=", float32Sum: false }, kernel === "specialised");
     this.objective = parsed.objective;
     this.numFeatures = parsed.numFeatures;
     this.featureNames = parsed.featureNames;
@@ -43,14 +58,8 @@ export class LightgbmModel implements Model {
     const forest = this.#parsed.forest;
     const stride = this.numFeatures;
     const { roots } = forest;
-    for (let t = 0; t < roots.length; t++) {
-      const root = roots[t] as number;
-      const k = t % width;
-      for (let r = 0; r < rows; r++) {
-        const i = r * width + k;
-        result[i] = (result[i] as number) + treeOutput(forest, root, matrix, r * stride);
-      }
-    }
+    if (this.#kernel) this.#kernel(matrix, rows, stride, width, result);
+    else addTrees(forest, matrix, rows, stride, width, result);
     if (this.#parsed.averageOutput) {
       const iterations = roots.length / width;
       for (let i = 0; i < rows * width; i++) result[i] = (result[i] as number) / iterations;
@@ -62,6 +71,25 @@ export class LightgbmModel implements Model {
     const result = this.predictRaw(matrix, rows, out);
     applyTransform(this.#parsed.transform, result, rows, this.numOutputs, result, false);
     return result;
+  }
+}
+
+function addTrees(
+  forest: LightgbmForest,
+  matrix: FeatureMatrix,
+  rows: number,
+  stride: number,
+  width: number,
+  out: Float64Array,
+): void {
+  const { roots } = forest;
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t] as number;
+    const k = t % width;
+    for (let r = 0; r < rows; r++) {
+      const i = r * width + k;
+      out[i] = (out[i] as number) + treeOutput(forest, root, matrix, r * stride);
+    }
   }
 }
 

@@ -90,3 +90,45 @@ export function syntheticMatrix(
     random.next() < missingRate ? Number.NaN : random.gaussian(),
   );
 }
+
+/**
+ * The LightGBM `save_model` text of a forest of the same shape (complete
+ * trees, random features and thresholds; missing values sent left or right
+ * per split, LightGBM's missing type NaN).
+ */
+export function syntheticLightgbmText(options: SyntheticForestOptions): string {
+  const random = createRandom(options.seed);
+  const leaves = 2 ** options.depth;
+  const splits = leaves - 1;
+  const blocks = Array.from({ length: options.trees }, (_, t) => {
+    // Splits numbered breadth-first; children of split n are 2n+1 and 2n+2, leaves follow.
+    const child = (c: number) => (c < splits ? c : -(c - splits) - 1);
+    const ids = Array.from({ length: splits }, (_, n) => n);
+    return [
+      `Tree=${t}`,
+      `num_leaves=${leaves}`,
+      "num_cat=0",
+      `split_feature=${ids.map(() => random.int(0, options.features - 1)).join(" ")}`,
+      `threshold=${ids.map(() => random.gaussian()).join(" ")}`,
+      `decision_type=${ids.map(() => (random.next() < 0.5 ? 10 : 8)).join(" ")}`,
+      `left_child=${ids.map((n) => child(2 * n + 1)).join(" ")}`,
+      `right_child=${ids.map((n) => child(2 * n + 2)).join(" ")}`,
+      `leaf_value=${Array.from({ length: leaves }, () => (random.next() - 0.5) * 0.2).join(" ")}`,
+      "shrinkage=0.1",
+      "",
+    ].join("\n");
+  });
+  return [
+    "tree",
+    "version=v4",
+    "num_class=1",
+    "num_tree_per_iteration=1",
+    "label_index=0",
+    `max_feature_idx=${options.features - 1}`,
+    "objective=binary sigmoid:1",
+    "",
+    ...blocks,
+    "end of trees",
+    "",
+  ].join("\n");
+}

@@ -1,16 +1,13 @@
+import {
+  compileTreeKernel,
+  type KernelChoice,
+  type TreeKernel,
+} from "../branch-free/branch-free-kernel.js";
 import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
 import { applyTransform, transformWidth } from "../transforms.js";
-import { toBranchFree } from "./branch-free-forest.js";
 import type { ParsedXgboost } from "./parse-xgboost.js";
-import { compileTreeKernel, type TreeKernel } from "./specialized-scorer.js";
+import { xgboostToBranchFree } from "./to-branch-free.js";
 import { CATEGORICAL, DEFAULT_LEFT, MAX_CATEGORY, type XgboostForest } from "./xgboost-forest.js";
-
-/**
- * `specialised`: branch-free walk compiled per model; `shared`: the same walk,
- * one function for all models; `walk`: plain node-by-node walk (always used
- * for DART and forests with categorical splits).
- */
-export type XgboostKernel = "specialised" | "shared" | "walk";
 
 /**
  * Scores like XGBoost's CPU predictor: features are rounded to float32, a
@@ -32,17 +29,15 @@ export class XgboostModel implements Model {
   /** Float64 input is rounded into this reused buffer once per call (XGBoost reads float32). */
   #scratch = new Float32Array(0);
 
-  /**
-   * `kernel` picks the scoring path; the default is the fastest one the
-   * forest allows. The others exist so tests can check all agree.
-   */
-  constructor(parsed: ParsedXgboost, options: { kernel?: XgboostKernel } = {}) {
+  /** `kernel`: see {@link KernelChoice}; DART and categorical forests always walk. */
+  constructor(parsed: ParsedXgboost, options: { kernel?: KernelChoice } = {}) {
     this.#parsed = parsed;
     const kernel = options.kernel ?? "specialised";
     const branchFree =
-      parsed.forest.weights || kernel === "walk" ? undefined : toBranchFree(parsed.forest);
+      parsed.forest.weights || kernel === "walk" ? undefined : xgboostToBranchFree(parsed.forest);
     this.#kernel =
-      branchFree && compileTreeKernel(branchFree, parsed.forest.group, kernel === "specialised");
+      branchFree &&
+      compileTreeKernel(branchFree, { compare: "<", float32Sum: true }, kernel === "specialised");
     this.objective = parsed.objectiveName;
     this.numFeatures = parsed.numFeatures;
     this.featureNames = parsed.featureNames;
