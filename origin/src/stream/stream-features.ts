@@ -60,9 +60,16 @@ export const SESSION_FEATURES = {
   intentScores: { bin: "is" },
 };
 
-/** Counter features per counter name prefix (`views` -> views_1h, views_24h). */
+const countersByPrefix = new Map<string, WindowCounter[]>();
+
+/** Counter features per counter name prefix (`views` -> views_1h, views_24h), resolved once. */
 export function itemRegionCounters(prefix: string): WindowCounter[] {
-  return [windowCounter(`${prefix}_1h`), windowCounter(`${prefix}_24h`)];
+  let counters = countersByPrefix.get(prefix);
+  if (!counters) {
+    counters = [windowCounter(`${prefix}_1h`), windowCounter(`${prefix}_24h`)];
+    countersByPrefix.set(prefix, counters);
+  }
+  return counters;
 }
 
 export const CO_VISITED = decayedTop("item_region", "co_visited");
