@@ -13,7 +13,8 @@ export class ModelFormatError extends ApiError {
   readonly field: string;
 
   constructor(format: ModelFormat | "unknown", field: string, problem: string) {
-    super("invalid_parameter", `${format} model: ${field ? `${field}: ` : ""}${problem}`);
+    const prefix = format === "unknown" ? "" : `${format} model: `;
+    super("invalid_parameter", `${prefix}${field ? `${field}: ` : ""}${problem}`);
     this.name = "ModelFormatError";
     this.format = format;
     this.field = field;
