@@ -19,7 +19,9 @@ import { XgboostModel } from "./xgboost/xgboost-model.js";
  * const scores = model.predict(matrix, rows);
  */
 export function loadModel(source: string | Uint8Array, expected?: ModelFormat): Model {
-  const text = typeof source === "string" ? source : decodeUtf8(source);
+  const decoded = typeof source === "string" ? source : decodeUtf8(source);
+  // Some editors save a byte-order mark, which JSON.parse rejects.
+  const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
   const format = detectFormat(text);
   if (expected && format !== expected) {
     throw new ModelFormatError("unknown", "", `expected a ${expected} model, got ${format}`);

@@ -53,6 +53,10 @@ describe("model loader refuses malformed and unsupported models, naming the fiel
     });
   });
 
+  it("accepts a leading byte-order mark", () => {
+    expect(loadModel(`\uFEFF${JSON.stringify(xgbModel({}))}`).format).toBe("xgboost-json");
+  });
+
   it("XGBoost: unsupported objective, booster and vector leaves", () => {
     expect(xgb(xgbModel({ objective: "reg:unknown" }))).toMatch(
       /^xgboost-json model: learner\.objective\.name: objective "reg:unknown" is not supported; supported: binary:logistic, /,
