@@ -19,6 +19,7 @@ export interface CompiledFeature {
   readonly writable: boolean;
   /** The bin of a `value` feature (served without the generic decoder); `null` for counters. */
   readonly valueBin: string | null;
+  readonly isVector: boolean;
 }
 
 export interface CompiledEntity {
@@ -75,6 +76,7 @@ export function buildSnapshot(document: RegistryDocument): RegistrySnapshot {
         ttlMs: f.ttlSeconds === undefined ? null : f.ttlSeconds * 1000,
         writable: f.storage.kind === "value",
         valueBin: f.storage.kind === "value" ? f.bin : null,
+        isVector: f.type === "vector",
       });
     }
     const ttls = defs.map((f) => f.ttlSeconds);

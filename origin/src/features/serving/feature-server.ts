@@ -147,7 +147,7 @@ export class FeatureServer {
         let writtenAt: number | null = null;
         if (feature.valueBin !== null) {
           // Fast path for plain values (most features): no decoder call, no object per value.
-          value = plainValue(bins[feature.valueBin], feature.def.type === "vector");
+          value = plainValue(bins[feature.valueBin], feature.isVector);
           const stamp = stamps?.[feature.valueBin];
           writtenAt = typeof stamp === "number" ? stamp : null;
         } else if (bins !== EMPTY_BINS) {
