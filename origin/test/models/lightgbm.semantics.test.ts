@@ -66,12 +66,13 @@ describe("LightGBM split semantics", () => {
     ).toEqual([10, 10, 10, 20, 20, 20, 20, 20, 20, 20]);
   });
 
-  it("sums trees per class, averages for average_output, handles single-leaf trees", () => {
+  it("sums trees per class, handles single-leaf trees, averages in predict() for average_output", () => {
     const trees = [lgbStump(0), { numLeaves: 1, leafValue: [0.25] }];
     expect(raw(lgbModel({ trees }), col0([0, 1]))).toEqual([1.25, 2.25]);
-    expect(raw(lgbModel({ trees, header: ["average_output"] }), col0([0, 1]))).toEqual([
-      0.625, 1.125,
-    ]);
+    const forest = loadModel(lgbModel({ trees, header: ["average_output"] }));
+    const matrix = Float64Array.from(col0([0, 1]));
+    expect(Array.from(forest.predictRaw(matrix, 2))).toEqual([1.25, 2.25]);
+    expect(Array.from(forest.predict(matrix, 2))).toEqual([0.625, 1.125]);
   });
 
   it("linear leaves: constant + coefficients, the plain leaf value if an input is missing", () => {

@@ -57,18 +57,19 @@ export class LightgbmModel implements Model {
     result.fill(0, 0, rows * width);
     const forest = this.#parsed.forest;
     const stride = this.numFeatures;
-    const { roots } = forest;
     if (this.#kernel) this.#kernel(matrix, rows, stride, width, result);
     else addTrees(forest, matrix, rows, stride, width, result);
-    if (this.#parsed.averageOutput) {
-      const iterations = roots.length / width;
-      for (let i = 0; i < rows * width; i++) result[i] = (result[i] as number) / iterations;
-    }
     return result;
   }
 
   predict(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
     const result = this.predictRaw(matrix, rows, out);
+    if (this.#parsed.averageOutput) {
+      // Random forests: LightGBM averages in predict() only; the raw score stays the sum.
+      const iterations = this.numTrees / this.numOutputs;
+      for (let i = 0; i < rows * this.numOutputs; i++)
+        result[i] = (result[i] as number) / iterations;
+    }
     applyTransform(this.#parsed.transform, result, rows, this.numOutputs, result, false);
     return result;
   }

@@ -9,7 +9,7 @@ export interface ParsedLightgbm {
   numFeatures: number;
   numOutputs: number;
   featureNames: string[] | undefined;
-  /** Random-forest mode: raw scores are the mean over iterations, not the sum. */
+  /** Random-forest mode: `predict()` divides by the number of iterations (the raw score does not). */
   averageOutput: boolean;
   forest: LightgbmForest;
 }
