@@ -27,8 +27,8 @@ export function keyProblem(entity: CompiledEntity, key: string): string | null {
 
 /**
  * Checks one row against the entity's definitions and builds its partial
- * update: one `put` per value (`null` deletes the bin) and `_t[<bin>]` = the
- * row's time, all applied by one atomic `operate`.
+ * update: one `put` per value (`null` deletes the bin) and one `mapPutItems`
+ * setting `_t[<bin>]` = the row's time for each, all in one atomic `operate`.
  */
 export function prepareRow(entity: CompiledEntity, raw: unknown, now: number): PreparedRow {
   const parsed = FeatureRow.safeParse(raw);
@@ -40,6 +40,7 @@ export function prepareRow(entity: CompiledEntity, raw: unknown, now: number): P
   if (names.length === 0) return { ok: false, reason: "values: no features given" };
   const at = row.ts ?? now;
   const operations: Operation[] = [];
+  const stamps: Record<string, number> = {};
   for (const name of names) {
     const feature = entity.features.get(name);
     if (!feature) {
@@ -60,14 +61,15 @@ export function prepareRow(entity: CompiledEntity, raw: unknown, now: number): P
     if (problem) {
       return { ok: false, reason: `values.${name}: ${problem} for a ${feature.def.type} feature` };
     }
-    operations.push(
-      {
-        op: "put",
-        bin: feature.def.bin,
-        value: toBinValue(value as FeatureValue, feature.def.type),
-      },
-      { op: "mapPut", bin: WRITTEN_AT_BIN, key: feature.def.bin, value: at },
-    );
+    operations.push({
+      op: "put",
+      bin: feature.def.bin,
+      value: toBinValue(value as FeatureValue, feature.def.type),
+    });
+    stamps[feature.def.bin] = at;
+  }
+  if (Object.keys(stamps).length > 0) {
+    operations.push({ op: "mapPutItems", bin: WRITTEN_AT_BIN, items: stamps });
   }
   return { ok: true, key: row.key, operations };
 }
