@@ -133,7 +133,8 @@ const FEATURES: SystemFeature[] = [
     name: "ctr_24h",
     bin: "r24",
     type: "float",
-    default: 0,
+    // An item never shown gets the prior's mean, the same number the ratio gives at 0/0.
+    default: 1 / 21,
     storage: {
       kind: "smoothed_ratio",
       numerator: "clicks_24h",

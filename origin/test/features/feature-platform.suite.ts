@@ -358,7 +358,7 @@ export function featurePlatformSuite(target: StoreTarget): void {
         ]);
       }
       const row = (await serve([key, `n${id}|eu`], ["views_1h", "ctr_24h"], "item_region"))?.rows;
-      expect(row?.[0]).toMatchObject({ values: [7, 0], status: ["present", "default"] });
+      expect(row?.[0]).toMatchObject({ values: [7, 1 / 21], status: ["present", "default"] });
       expect(row?.[1]?.status).toEqual(["default", "default"]);
     });
 
