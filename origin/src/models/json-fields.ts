@@ -55,7 +55,7 @@ export class JsonFields {
   numbers(
     value: unknown,
     path: string,
-    options: { length?: number; integer?: boolean; booleans?: boolean } = {},
+    options: { length?: number; integer?: boolean; booleans?: boolean; nullAsNaN?: boolean } = {},
   ): number[] {
     if (!Array.isArray(value)) this.fail(path, `expected an array, got ${describe(value)}`);
     if (options.length !== undefined && value.length !== options.length) {
@@ -65,6 +65,10 @@ export class JsonFields {
     for (let i = 0; i < value.length; i++) {
       let v: unknown = value[i];
       if (options.booleans && typeof v === "boolean") v = v ? 1 : 0;
+      if (options.nullAsNaN && v === null) {
+        out[i] = Number.NaN;
+        continue;
+      }
       if (
         typeof v !== "number" ||
         !Number.isFinite(v) ||

@@ -27,7 +27,7 @@ export function loadModel(source: string | Uint8Array, expected?: ModelFormat): 
     throw new ModelFormatError("unknown", "", `expected a ${expected} model, got ${format}`);
   }
   if (format === "lightgbm-text") return new LightgbmModel(parseLightgbm(text));
-  const doc = parseJson(text, format);
+  const doc = parseModelJson(text, format);
   if (format === "linear-json") return new LinearModel(parseLinear(doc));
   return new XgboostModel(parseXgboost(doc));
 }
@@ -75,10 +75,26 @@ export function detectFormat(text: string): ModelFormat {
   );
 }
 
-function parseJson(text: string, format: ModelFormat): unknown {
+/**
+ * XGBoost 1.x writes a bare `NaN` as the (unused) split condition of
+ * categorical splits, which is not JSON. Such values become `null`; the
+ * parser accepts `null` only where a number is never read.
+ */
+const BARE_NON_FINITE = /([[,:]\s*)-?(?:NaN|Infinity)(?=\s*[\],}])/g;
+
+/** `JSON.parse` that also reads XGBoost 1.x files with bare `NaN`; throws `ModelFormatError`. */
+export function parseModelJson(text: string, format: ModelFormat): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    const repaired = format === "xgboost-json" ? text.replace(BARE_NON_FINITE, "$1null") : text;
+    if (repaired !== text) {
+      try {
+        return JSON.parse(repaired);
+      } catch {
+        // Fall through to the original error, which is about the file as uploaded.
+      }
+    }
     throw new ModelFormatError(
       format,
       "",

@@ -101,6 +101,11 @@ describe("model loader refuses malformed and unsupported models, naming the fiel
     );
     const cycle = xgbTree({ ...STUMP, left: [1, 0, -1], right: [2, 2, -1] });
     expect(xgb(xgbModel({ trees: [cycle] }))).toMatch(/reached twice \(the tree has a cycle\)/);
+    // XGBoost 1.x writes a bare NaN for categorical splits; anywhere else it is refused.
+    const bareNaN = JSON.stringify(xgbModel({})).replace("[0.5,1.5,-2]", "[0.5,NaN,-2]");
+    expect(refusal(bareNaN)).toBe(
+      `xgboost-json model: ${TREE0}.split_conditions[1]: expected a finite number (the leaf value), got null`,
+    );
     const notNumber = xgbTree(STUMP);
     notNumber.split_conditions = [0.5, "x", 1];
     expect(xgb(xgbModel({ trees: [notNumber] }))).toBe(

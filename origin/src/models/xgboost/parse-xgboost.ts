@@ -40,7 +40,8 @@ interface RawTree {
 export function parseXgboost(doc: unknown): ParsedXgboost {
   const root = J.object(doc, "(root)");
   const version = root.version === undefined ? [1] : J.numbers(root.version, "version");
-  const major = version[0] ?? 1;
+  // 1.7 → 1.7: enough to compare against the release where a behaviour changed.
+  const release = (version[0] ?? 1) + Math.min(version[1] ?? 0, 9) / 10;
   const learner = J.objectField(root, "learner", "");
   const param = J.objectField(learner, "learner_model_param", "learner");
   const paramPath = "learner.learner_model_param";
@@ -61,7 +62,7 @@ export function parseXgboost(doc: unknown): ParsedXgboost {
     J.field(objectiveField, "name", "learner.objective"),
     "learner.objective.name",
   );
-  const objective = xgboostObjective(objectiveName, major);
+  const objective = xgboostObjective(objectiveName, release);
   if (!objective) {
     J.fail(
       "learner.objective.name",
@@ -215,9 +216,8 @@ function readTree(value: unknown, path: string, numFeatures: number): RawTree {
   const splitCondition = J.numbers(
     J.field(tree, "split_conditions", path),
     `${path}.split_conditions`,
-    {
-      length: numNodes,
-    },
+    // null (a bare NaN in 1.x files) is allowed where it is never read: categorical splits.
+    { length: numNodes, nullAsNaN: true },
   );
   const defaultLeft = J.numbers(J.field(tree, "default_left", path), `${path}.default_left`, {
     length: numNodes,
@@ -235,6 +235,13 @@ function readTree(value: unknown, path: string, numFeatures: number): RawTree {
 
   for (let n = 0; n < numNodes; n++) {
     const l = left[n] as number;
+    const needsCondition = l === -1 || (splitType?.[n] ?? 0) === 0;
+    if (needsCondition && !Number.isFinite(splitCondition[n] as number)) {
+      J.fail(
+        `${path}.split_conditions[${n}]`,
+        `expected a finite number (the ${l === -1 ? "leaf value" : "threshold"}), got null`,
+      );
+    }
     if (l === -1) continue;
     const node = `${path} node ${n}`;
     if (l < 0 || l >= numNodes) J.fail(`${path}.left_children[${n}]`, `child ${l} is not a node`);

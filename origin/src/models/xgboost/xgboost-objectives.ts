@@ -17,15 +17,16 @@ const IDENTITY: Transform = { kind: "identity" };
 
 /**
  * Supported objectives. `binary:logitraw` took its base score as a
- * probability (logit) before XGBoost 2.0 and as a margin since.
+ * probability (logit) before XGBoost 1.6 and as a margin since (checked on
+ * 1.7.4 and 3.x files; the 1.6 boundary is from the source history).
  */
-export function xgboostObjective(name: string, majorVersion: number): XgboostObjective | undefined {
+export function xgboostObjective(name: string, version: number): XgboostObjective | undefined {
   switch (name) {
     case "binary:logistic":
     case "reg:logistic":
       return { baseToMargin: logit, transform: { kind: "sigmoid", scale: 1 } };
     case "binary:logitraw":
-      return { baseToMargin: majorVersion >= 2 ? asIs : logit, transform: IDENTITY };
+      return { baseToMargin: version >= 1.6 ? asIs : logit, transform: IDENTITY };
     case "binary:hinge":
       return { baseToMargin: asIs, transform: { kind: "hinge" } };
     case "multi:softprob":
