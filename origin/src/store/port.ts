@@ -155,6 +155,13 @@ export interface StorePort {
    * have been written (as for a timed-out `operate`).
    */
   operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]>;
+  /**
+   * Every live record of a set, in no particular order (a full scan: for
+   * small sets such as the event log's pending deliveries, never for feature
+   * sets). Keys are not returned (Aerospike keeps only a digest unless the
+   * writer sent the key): store what you need to find a record again in a bin.
+   */
+  scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]>;
   /** Cheap liveness probe for /healthz. */
   ping(): Promise<boolean>;
   /** Waits for in-flight work and releases the store. */

@@ -431,6 +431,26 @@ export function storeContract(name: string, target: ContractTarget): void {
       });
     });
 
+    describe("scan", () => {
+      it("returns every live record of a set and nothing of other sets", async () => {
+        const scanSet = `${set}s`;
+        const at = (id: string): RecordKey => ({ ns: target.namespace, set: scanSet, key: id });
+        await store.put(at("a"), { id: "a", n: 1 });
+        await store.put(at("b"), { id: "b", n: 2 });
+        await store.put(at("gone"), { id: "gone" });
+        await store.remove(at("gone"));
+        await store.put(key("other"), { id: "other" });
+        const records = await store.scan(target.namespace, scanSet);
+        expect(records.map((r) => r.bins.id).sort()).toEqual(["a", "b"]);
+        const some = await store.scan(target.namespace, scanSet, ["n"]);
+        expect(some.map((r) => r.bins).sort((x, y) => Number(x.n) - Number(y.n))).toEqual([
+          { n: 1 },
+          { n: 2 },
+        ]);
+        expect(await store.scan(target.namespace, `${set}none`)).toEqual([]);
+      });
+    });
+
     describe("TTL", () => {
       it("reports the expiry of a record written with a TTL", async () => {
         const before = Date.now();

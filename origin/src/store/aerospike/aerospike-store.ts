@@ -365,6 +365,28 @@ export class AerospikeStore implements StorePort {
     return new policy.BatchWritePolicy(props);
   }
 
+  async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
+    assertValidKey({ ns, set, key: "-" });
+    return this.run("scan", async () => {
+      const scan = this.client.scan(ns, set, bins ? { select: [...bins] } : {});
+      const stream = scan.foreach(
+        new policy.ScanPolicy({
+          totalTimeout: this.options.batchTimeoutMs * 10,
+          socketTimeout: this.options.batchTimeoutMs * 10,
+        }),
+      );
+      const out: StoreRecord[] = [];
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (record: Aerospike.AerospikeRecord) => {
+          out.push(toRecord(record, Date.now()));
+        });
+        stream.on("error", reject);
+        stream.on("end", () => resolve());
+      });
+      return out;
+    });
+  }
+
   async ping(): Promise<boolean> {
     return !this.closed && this.client.isConnected(true);
   }

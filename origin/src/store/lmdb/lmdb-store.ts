@@ -281,6 +281,18 @@ export class LmdbStore implements StorePort {
     return { gen: next.g, bins: reads };
   }
 
+  async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
+    assertValidKey({ ns, set, key: "-" });
+    const now = this.now();
+    const out: StoreRecord[] = [];
+    for (const { key, value } of this.records.getRange({ start: [ns, set] })) {
+      if (key[0] !== ns || key[1] !== set) break;
+      const stored = this.live(value, now);
+      if (stored) out.push(this.toRecord(stored, bins));
+    }
+    return out;
+  }
+
   /**
    * Deletes up to `sweepBatch` expired records; returns how many. Runs on a
    * timer; exposed so tests and tools can force a sweep.
