@@ -18,7 +18,9 @@ export interface RunningOrigin {
   logger: Logger;
   /** The process's store (tests read what the routes wrote). */
   store: StorePort;
-  /** Stops accepting requests, drains, then closes the store. */
+  /** Resolves once every event accepted so far is applied to the features (tests, bench). */
+  eventsApplied(): Promise<void>;
+  /** Stops accepting requests, applies the accepted events, then closes the store. */
   stop(): Promise<void>;
 }
 
@@ -57,12 +59,21 @@ export async function startOrigin(
       logger,
     });
   const events = createEventIngestion({
-    log: createEventLog(store, config.store.namespace, config.events.dedupeWindowSeconds),
+    log: createEventLog(
+      store,
+      config.store.namespace,
+      config.events.dedupeWindowSeconds,
+      config.region,
+    ),
     processor,
     region: config.region,
     dedupeWindowSeconds: config.events.dedupeWindowSeconds,
     failpoint: config.failpoint,
+    logger,
   });
+  // Deliveries a previous process acknowledged but did not apply (a crash): applied first.
+  const recovered = await events.recover();
+  if (recovered.deliveries > 0) logger.info(recovered, "recovering logged, unapplied events");
   const app = createOriginApp({
     store,
     keys,
@@ -87,8 +98,10 @@ export async function startOrigin(
     port,
     logger,
     store,
+    eventsApplied: () => events.idle(),
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await events.stop();
       await features.close();
       await store.close();
     },

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { AcceptedEvent, InternalEventsResponse } from "#shared/api/events";
 import { StoreError } from "../store/port.js";
 import type { StreamProcessor } from "../stream/stream-processor-port.js";
+import { EventApplier } from "./event-applier.js";
 import type { EventLog } from "./event-log.js";
 import { crashAt, type Failpoint } from "./failpoint.js";
 import { InFlightEvents } from "./in-flight-events.js";
@@ -13,33 +15,64 @@ export interface EventIngestionOptions {
   region: string;
   /** How long an event id is remembered; older events are refused. */
   dedupeWindowSeconds: number;
+  /** Write-behind applier tuning (see `EventApplier`). */
+  applier?: { lingerMs?: number; maxBatchEvents?: number; maxQueuedEvents?: number };
+  /** How long a delivery waits for room in a full backlog before a retryable 503. */
+  backpressureWaitMs?: number;
   /** Test-only crash point (`ORIGIN_FAILPOINT`). */
   failpoint?: Failpoint;
+  logger?: { warn(details: object, message: string): void };
   now?: () => number;
 }
 
 export interface EventIngestion {
   /**
-   * Validates, logs, applies and marks a delivered batch; resolves only when
-   * all of it is durable, so the caller may acknowledge. Throws `StoreError`
-   * when the batch must be redelivered.
+   * Validates and durably logs a delivered batch (event ids and the
+   * delivery's events), queues the new events for the write-behind applier
+   * and resolves, so the caller may acknowledge. `applied` counts the events
+   * accepted to be applied. Throws `StoreError` when the batch must be
+   * redelivered (store failure, or the backlog is full).
    */
   ingest(events: readonly unknown[]): Promise<InternalEventsResponse>;
+  /**
+   * Start-up recovery: queues the events of logged deliveries a previous
+   * process acknowledged but did not apply. Call before serving.
+   */
+  recover(): Promise<{ deliveries: number; events: number }>;
+  /** Resolves once everything accepted so far is applied. */
+  idle(): Promise<void>;
+  /** Applies what is queued and stops the applier (graceful shutdown). */
+  stop(): Promise<void>;
+  /** Events accepted and not yet applied. */
+  readonly backlog: number;
 }
 
 /**
  * The origin's side of event delivery (docs/features.md, "Delivery
- * guarantees"): log each new id create-only, apply new events and crash
- * leftovers to the real-time features, mark them applied, then answer.
+ * guarantees"): log each new id create-only together with the delivery's
+ * events, answer, and apply new events and leftovers to the real-time
+ * features write-behind, coalescing concurrent deliveries.
  *
  * @example
  * const ingestion = createEventIngestion({ log, processor, region: "eu", dedupeWindowSeconds: 604800 });
+ * await ingestion.recover();
  * const { applied, duplicates, rejected } = await ingestion.ingest(body.events);
  */
 export function createEventIngestion(options: EventIngestionOptions): EventIngestion {
   const clock = options.now ?? Date.now;
   const inFlight = new InFlightEvents();
   const maxAgeMs = options.dedupeWindowSeconds * 1000;
+  const waitMs = options.backpressureWaitMs ?? 2_000;
+  const applier = new EventApplier({
+    log: options.log,
+    processor: options.processor,
+    onApplied: (ids) => {
+      for (const id of ids) inFlight.release(id);
+    },
+    failpoint: options.failpoint,
+    logger: options.logger,
+    ...options.applier,
+  });
 
   async function ingest(raw: readonly unknown[]): Promise<InternalEventsResponse> {
     const now = clock();
@@ -48,6 +81,13 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
       region: options.region,
       maxAgeMs,
     });
+    if (valid.length > 0 && !(await applier.reserve(valid.length, waitMs))) {
+      throw new StoreError(
+        "unavailable",
+        `${applier.backlog} events are waiting to be applied; redeliver the batch later`,
+      );
+    }
+    const reserved = valid.length;
     const mine: AcceptedEvent[] = [];
     const othersRunning: Promise<boolean>[] = [];
     for (const { event } of valid) {
@@ -59,27 +99,35 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
       }
     }
 
-    let applied = 0;
     let duplicates = repeatedInBatch;
-    let succeeded = false;
+    let toApply: AcceptedEvent[] = [];
+    const alreadyApplied: string[] = [];
+    let logged = false;
     try {
-      const outcomes = mine.length > 0 ? await options.log.claim(mine, now) : [];
-      await crashAt(options.failpoint, "exit-after-event-log");
-      // New events and crash leftovers (pending, not in flight here) are applied; applied ones are duplicates.
-      const toApply = mine.filter((_, i) => outcomes[i] !== "applied");
-      duplicates += mine.length - toApply.length;
-      if (toApply.length > 0) {
-        await options.processor.apply(toApply);
-        await crashAt(options.failpoint, "exit-after-apply");
-        await options.log.markApplied(toApply.map((event) => event.id));
+      if (mine.length > 0) {
+        const delivery = randomUUID();
+        const outcomes = await options.log.claim(mine, now, delivery);
+        await crashAt(options.failpoint, "exit-after-event-log");
+        // New events and leftovers of failed deliveries (pending, not held here) are applied;
+        // applied ones are duplicates. The applier marks the delivery record done.
+        mine.forEach((event, i) => {
+          if (outcomes[i] === "applied") alreadyApplied.push(event.id);
+          else toApply.push(event);
+        });
+        duplicates += alreadyApplied.length;
+        applier.enqueue(delivery, toApply, toApply.length);
       }
-      applied = toApply.length;
-      succeeded = true;
+      logged = true;
     } finally {
-      for (const event of mine) inFlight.finish(event.id, succeeded);
+      applier.unreserve(logged ? reserved - toApply.length : reserved);
+      if (!logged) toApply = [];
+      // Logged ids stay held until the applier has applied them; the others are dropped.
+      for (const event of mine) inFlight.finish(event.id, logged);
+      for (const id of alreadyApplied) inFlight.release(id);
     }
+    const applied = toApply.length;
 
-    // Ids another delivery was ingesting: duplicates once it succeeded, a retry if it failed.
+    // Ids another delivery was logging: duplicates once it logged them, a retry if it failed.
     const outcomesElsewhere = await Promise.all(othersRunning);
     if (outcomesElsewhere.includes(false)) {
       throw new StoreError(
@@ -91,5 +139,39 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
     return { applied, duplicates, rejected };
   }
 
-  return { ingest };
+  async function recover(): Promise<{ deliveries: number; events: number }> {
+    const deliveries = await options.log.pendingDeliveries();
+    const seen = new Set<string>();
+    const candidates: { delivery: string; event: AcceptedEvent }[] = [];
+    for (const delivery of deliveries) {
+      for (const event of delivery.events) {
+        if (seen.has(event.id) || inFlight.get(event.id)) continue;
+        seen.add(event.id);
+        candidates.push({ delivery: delivery.id, event });
+      }
+    }
+    const statuses = await options.log.statuses(candidates.map((c) => c.event.id));
+    const byDelivery = new Map<string, AcceptedEvent[]>(deliveries.map((d) => [d.id, []]));
+    let events = 0;
+    candidates.forEach(({ delivery, event }, i) => {
+      // Only events still pending in the log: applied ones are done, missing ones were never acknowledged.
+      if (statuses[i] !== "pending") return;
+      inFlight.start(event.id);
+      inFlight.finish(event.id, true);
+      byDelivery.get(delivery)?.push(event);
+      events++;
+    });
+    for (const [delivery, list] of byDelivery) applier.enqueue(delivery, list);
+    return { deliveries: deliveries.length, events };
+  }
+
+  return {
+    ingest,
+    recover,
+    idle: () => applier.idle(),
+    stop: () => applier.stop(),
+    get backlog() {
+      return applier.backlog;
+    },
+  };
 }

@@ -1,27 +1,35 @@
 /**
- * Event ids this process is ingesting right now. A second delivery of an id
- * that is in flight waits for the first instead of applying it again; a pending
- * event-log record whose id is *not* in flight here is a crash leftover.
+ * Event ids this process holds: being logged by a delivery, or logged and
+ * queued for the write-behind applier. A second delivery of an id held here
+ * waits for the first one's logging outcome (`true` = durably logged, so a
+ * duplicate) instead of taking it again; a pending event-log record whose id
+ * is *not* held here is a leftover of a failed delivery and is taken again.
  */
 export class InFlightEvents {
   private readonly running = new Map<string, Promise<boolean>>();
-  private readonly settle = new Map<string, (applied: boolean) => void>();
+  private readonly settle = new Map<string, (logged: boolean) => void>();
 
-  /** The first delivery's outcome (`true` = applied) if `id` is in flight, else `undefined`. */
+  /** The first delivery's logging outcome if `id` is held here, else `undefined`. */
   get(id: string): Promise<boolean> | undefined {
     return this.running.get(id);
   }
 
-  /** Marks `id` as in flight. Synchronous, so two deliveries in one process cannot both start it. */
+  /** Takes `id`. Synchronous, so two deliveries in one process cannot both take it. */
   start(id: string): void {
-    let resolve!: (applied: boolean) => void;
+    let resolve!: (logged: boolean) => void;
     this.running.set(id, new Promise<boolean>((r) => (resolve = r)));
     this.settle.set(id, resolve);
   }
 
-  finish(id: string, applied: boolean): void {
-    this.settle.get(id)?.(applied);
+  /** Logging finished: kept (until `release`) if logged, dropped if not. */
+  finish(id: string, logged: boolean): void {
+    this.settle.get(id)?.(logged);
     this.settle.delete(id);
+    if (!logged) this.running.delete(id);
+  }
+
+  /** The event is applied and marked so in the log: later deliveries read `applied` there. */
+  release(id: string): void {
     this.running.delete(id);
   }
 

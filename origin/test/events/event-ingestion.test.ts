@@ -1,17 +1,36 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { AcceptedEvent, ShopperEvent } from "#shared/api/events";
 import { createEventIngestion } from "../../src/events/event-ingestion.js";
 import { createEventLog } from "../../src/events/event-log.js";
-import type { StorePort } from "../../src/store/port.js";
+import { StoreError, type StorePort } from "../../src/store/port.js";
+import { createStreamProcessor } from "../../src/stream/stream-processor.js";
+import type { StreamProcessor } from "../../src/stream/stream-processor-port.js";
 import { runTag, viewEvent } from "./support/events.js";
-import { viewsCounted } from "./support/feature-reads.js";
+import { featureSnapshot, viewsCounted } from "./support/feature-reads.js";
 import { describeEachStore, openVariantStore } from "./support/store-variants.js";
 import { viewsProcessor } from "./support/views-processor.js";
 
 const DEDUPE_WINDOW_SECONDS = 3600;
 
-describeEachStore("event ingestion when the processor fails", (variant) => {
+/** A processor that holds every `apply` until `open()` is called (the applier falling behind). */
+function gatedProcessor(inner: StreamProcessor): StreamProcessor & { open(): void; calls: number } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const gated = {
+    calls: 0,
+    open,
+    async apply(events: readonly AcceptedEvent[]) {
+      gated.calls++;
+      await gate;
+      await inner.apply(events);
+    },
+  };
+  return gated;
+}
+
+describeEachStore("event ingestion (write-behind applier)", (variant) => {
   const dir = mkdtempSync(`${tmpdir()}/reco-ingestion-`);
   const tag = runTag();
   const region = `f-${tag.slice(0, 6)}`;
@@ -26,43 +45,205 @@ describeEachStore("event ingestion when the processor fails", (variant) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("does not acknowledge, keeps the events pending and applies them once on redelivery", async () => {
+  it("acknowledges once logged, retries a failing processor, and applies each event once", async () => {
     const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
     const ingestion = createEventIngestion({
       log,
-      processor: viewsProcessor(store, ns, 1),
+      processor: viewsProcessor(store, ns, 2),
       region,
       dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
     });
     const item = `it-${tag}`;
     const events = [1, 2, 3].map(() => viewEvent({ itemIds: [item], region }));
 
-    await expect(ingestion.ingest(events)).rejects.toThrow("processor failed");
-    expect(await log.status(events[0]?.id as string)).toBe("pending");
-    expect(await viewsCounted(store, ns, item, region)).toBe(0);
-
     expect(await ingestion.ingest(events)).toEqual({ applied: 3, duplicates: 0, rejected: [] });
+    // Logged and acknowledged; the applier retries the failed apply until it succeeds.
     expect(await ingestion.ingest(events)).toEqual({ applied: 0, duplicates: 3, rejected: [] });
+    await ingestion.idle();
     expect(await log.status(events[2]?.id as string)).toBe("applied");
     expect(await viewsCounted(store, ns, item, region)).toBe(3);
+    expect(await ingestion.ingest(events)).toEqual({ applied: 0, duplicates: 3, rejected: [] });
+    await ingestion.stop();
+    expect(await viewsCounted(store, ns, item, region)).toBe(3);
+    expect(await log.pendingDeliveries()).toEqual([]);
   });
 
-  it("fails a concurrent delivery of the same ids when the first one fails, so both are retried", async () => {
+  it("counts ids delivered concurrently once", async () => {
     const ingestion = createEventIngestion({
       log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
-      processor: viewsProcessor(store, ns, 1),
+      processor: viewsProcessor(store, ns),
       region,
       dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
     });
     const item = `it-${tag}-c`;
     const events = [1, 2].map(() => viewEvent({ itemIds: [item], region }));
-    const [first, second] = await Promise.allSettled([
-      ingestion.ingest(events),
-      ingestion.ingest(events),
-    ]);
-    expect(first.status).toBe("rejected");
-    expect(second.status).toBe("rejected");
-    expect(await ingestion.ingest(events)).toMatchObject({ applied: 2, duplicates: 0 });
+    const results = await Promise.all([ingestion.ingest(events), ingestion.ingest(events)]);
+    expect(results.reduce((sum, r) => sum + r.applied, 0)).toBe(2);
+    expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(2);
+    await ingestion.stop();
     expect(await viewsCounted(store, ns, item, region)).toBe(2);
+  });
+
+  it("applies back to back deliveries in one coalesced batch", async () => {
+    const gated = gatedProcessor(viewsProcessor(store, ns));
+    const ingestion = createEventIngestion({
+      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
+      processor: gated,
+      region,
+      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+      applier: { lingerMs: 100 },
+    });
+    const item = `it-${tag}-k`;
+    const deliveries = [1, 2, 3, 4, 5].map(() =>
+      [1, 2].map(() => viewEvent({ itemIds: [item], region })),
+    );
+    await Promise.all(deliveries.map((events) => ingestion.ingest(events)));
+    gated.open();
+    await ingestion.stop();
+    expect(gated.calls).toBe(1);
+    expect(await viewsCounted(store, ns, item, region)).toBe(10);
+  });
+
+  it("makes deliveries wait, then refuses them retryably, while the backlog is full", async () => {
+    const gated = gatedProcessor(viewsProcessor(store, ns));
+    const ingestion = createEventIngestion({
+      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
+      processor: gated,
+      region,
+      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+      applier: { maxQueuedEvents: 5 },
+      backpressureWaitMs: 100,
+    });
+    const item = `it-${tag}-p`;
+    const batch = (n: number) =>
+      Array.from({ length: n }, () => viewEvent({ itemIds: [item], region }));
+    expect(await ingestion.ingest(batch(5))).toMatchObject({ applied: 5 });
+    expect(ingestion.backlog).toBe(5);
+    const refused = batch(3);
+    const error = await ingestion.ingest(refused).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe("unavailable");
+    expect(ingestion.backlog).toBe(5);
+
+    // A delivery waiting for room goes through once the applier catches up.
+    const waiting = ingestion.ingest(refused);
+    setTimeout(() => gated.open(), 20);
+    expect(await waiting).toMatchObject({ applied: 3 });
+    await ingestion.stop();
+    expect(await viewsCounted(store, ns, item, region)).toBe(8);
+  });
+
+  it("applies everything accepted before stop() resolves", async () => {
+    const slow: StreamProcessor = {
+      async apply(events) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await viewsProcessor(store, ns).apply(events);
+      },
+    };
+    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+    const ingestion = createEventIngestion({
+      log,
+      processor: slow,
+      region,
+      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+      applier: { maxBatchEvents: 3 },
+    });
+    const item = `it-${tag}-s`;
+    const events = Array.from({ length: 12 }, () => viewEvent({ itemIds: [item], region }));
+    for (let i = 0; i < 12; i += 3) await ingestion.ingest(events.slice(i, i + 3));
+    await ingestion.stop();
+    expect(await viewsCounted(store, ns, item, region)).toBe(12);
+    expect(await log.statuses(events.map((e) => e.id))).toEqual(events.map(() => "applied"));
+  });
+
+  it("recovers logged deliveries that were never applied, once, without redelivery", async () => {
+    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS, region);
+    const item = `it-${tag}-r`;
+    const make = () => ({ ...viewEvent({ itemIds: [item], region }), region });
+    const [a, b, c] = [make(), make(), make()];
+    // What a crash after the acknowledgement leaves: two logged deliveries sharing an id.
+    await log.claim([a, b], Date.now(), `d-${tag}-1`);
+    await log.claim([b, c], Date.now(), `d-${tag}-2`);
+    const ingestion = createEventIngestion({
+      log,
+      processor: viewsProcessor(store, ns),
+      region,
+      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+    });
+    const recovered = await ingestion.recover();
+    expect(recovered).toEqual({ deliveries: 2, events: 3 });
+    // Another region's origin sharing the store leaves them alone.
+    expect(
+      await createEventLog(store, ns, DEDUPE_WINDOW_SECONDS, "other").pendingDeliveries(),
+    ).not.toContainEqual(expect.objectContaining({ id: `d-${tag}-1` }));
+    expect(await ingestion.ingest([a, b, c])).toEqual({ applied: 0, duplicates: 3, rejected: [] });
+    await ingestion.stop();
+    expect(await viewsCounted(store, ns, item, region)).toBe(3);
+    expect(await log.pendingDeliveries()).toEqual([]);
+  });
+
+  it("coalescing gives the same features as applying the deliveries one by one", async () => {
+    const now = Date.now();
+    const clock = () => now;
+    const regionOf = (w: string) => `c${w}-${tag.slice(0, 6)}`;
+    const types = ["view", "click", "add_to_cart", "purchase", "view", "remove_from_cart"] as const;
+    const deliveriesOf = (w: string): AcceptedEvent[][] =>
+      Array.from({ length: 6 }, (_, d) =>
+        Array.from({ length: 5 }, (_, i): AcceptedEvent => {
+          const n = d * 5 + i;
+          const event: ShopperEvent = viewEvent({
+            type: types[n % types.length],
+            userId: `u-${w}${tag}-${n % 3}`,
+            sessionId: `s-${w}${tag}-${n % 4}`,
+            itemIds: [`i-${w}${tag}-${n % 7}`],
+            context: { category: `cat-${n % 3}` },
+            ts: now - 60_000 + n * 100,
+            region: regionOf(w),
+          });
+          return { ...event, region: regionOf(w) };
+        }),
+      );
+    const touched = (w: string) => ({
+      users: [0, 1, 2].map((n) => `u-${w}${tag}-${n}`),
+      sessions: [0, 1, 2, 3].map((n) => `s-${w}${tag}-${n}`),
+      items: [0, 1, 2, 3, 4, 5, 6].map((n) => `i-${w}${tag}-${n}`),
+      region: regionOf(w),
+    });
+    const processorOf = (w: string) =>
+      createStreamProcessor({ store, ns, region: regionOf(w), now: clock });
+
+    // World a: each delivery applied on its own, in order.
+    const one = processorOf("a");
+    for (const events of deliveriesOf("a")) await one.apply(events);
+    // World b: the same deliveries through the ingestion service, coalesced into one batch.
+    const applied: number[] = [];
+    const two = processorOf("b");
+    const counting: StreamProcessor = {
+      apply: (events) => {
+        applied.push(events.length);
+        return two.apply(events);
+      },
+    };
+    const ingestion = createEventIngestion({
+      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
+      processor: counting,
+      region: regionOf("b"),
+      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+      applier: { lingerMs: 200 },
+      now: clock,
+    });
+    for (const events of deliveriesOf("b")) await ingestion.ingest(events);
+    await ingestion.stop();
+    expect(applied).toEqual([30]);
+
+    const normalise = (w: string, bins: unknown) =>
+      JSON.parse(
+        JSON.stringify(bins).replaceAll(regionOf(w), "REGION").replaceAll(`${w}${tag}`, "ENTITY"),
+        (_, value) => (typeof value === "number" ? Number(value.toPrecision(10)) : value),
+      );
+    const a = normalise("a", await featureSnapshot(store, ns, touched("a")));
+    const b = normalise("b", await featureSnapshot(store, ns, touched("b")));
+    expect(a.some((bins: unknown) => bins !== null)).toBe(true);
+    expect(b).toEqual(a);
   });
 });

@@ -43,7 +43,10 @@ describeEachStore("origin POST /internal/events", (variant) => {
   async function deliver(events: unknown[]): Promise<InternalEventsResponse> {
     const response = await signedPost(origin.url, PATH, { events }, SECRET);
     expect(response.status).toBe(200);
-    return InternalEventsResponse.parse(await response.json());
+    const result = InternalEventsResponse.parse(await response.json());
+    // The answer comes once the events are logged; the features are written behind it.
+    await origin.eventsApplied();
+    return result;
   }
 
   it("applies new events to the real-time features and says so", async () => {

@@ -1,0 +1,199 @@
+import type { AcceptedEvent } from "#shared/api/events";
+import type { StreamProcessor } from "../stream/stream-processor-port.js";
+import type { EventLog } from "./event-log.js";
+import { crashAt, type Failpoint } from "./failpoint.js";
+
+export interface EventApplierOptions {
+  log: EventLog;
+  processor: StreamProcessor;
+  /** Called with the ids of events once they are applied and marked so in the log. */
+  onApplied(ids: readonly string[]): void;
+  /**
+   * How long the applier waits after work arrives while idle, so concurrent
+   * deliveries coalesce into one processor batch (hot records written once).
+   * While a flush runs, new deliveries queue up and go in the next one.
+   */
+  lingerMs?: number;
+  /** Upper bound of events per processor batch. */
+  maxBatchEvents?: number;
+  /** Events logged but not applied beyond which deliveries wait (backpressure). */
+  maxQueuedEvents?: number;
+  /** Test-only crash points (`ORIGIN_FAILPOINT`). */
+  failpoint?: Failpoint;
+  logger?: { warn(details: object, message: string): void };
+}
+
+interface Entry {
+  /** The pending-delivery record to mark done once these events are applied. */
+  delivery: string;
+  events: readonly AcceptedEvent[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The write-behind applier: deliveries are acknowledged once durably logged,
+ * and this per-process loop applies everything logged so far to the
+ * real-time features in batches of up to `maxBatchEvents`, then marks the
+ * events applied and their pending-delivery records done (one `operateMany`).
+ * A failed apply is retried with back-off (the entries stay queued and
+ * durable); a failed mark retries only the mark.
+ */
+export class EventApplier {
+  private readonly queue: Entry[] = [];
+  private queuedEvents = 0;
+  private reserved = 0;
+  private running = false;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private readonly waiters = new Set<() => void>();
+  private readonly lingerMs: number;
+  private readonly maxBatchEvents: number;
+  private readonly maxQueuedEvents: number;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly options: EventApplierOptions) {
+    this.lingerMs = options.lingerMs ?? 10;
+    this.maxBatchEvents = options.maxBatchEvents ?? 5_000;
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 50_000;
+    this.loop = this.run();
+  }
+
+  /** Events logged (or being logged) and not yet applied. */
+  get backlog(): number {
+    return this.queuedEvents + this.reserved;
+  }
+
+  /**
+   * Reserves room for `count` events about to be logged; waits while the
+   * backlog is full, up to `timeoutMs`. `false` = no room (answer 503).
+   * Always admits a delivery when the backlog is empty.
+   */
+  async reserve(count: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.backlog > 0 && this.backlog + count > this.maxQueuedEvents) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.stopping) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.waiters.add(done);
+      });
+    }
+    this.reserved += count;
+    return true;
+  }
+
+  /** Gives back a reservation (the delivery failed, or fewer events need applying). */
+  unreserve(count: number): void {
+    this.reserved -= count;
+    this.notify();
+  }
+
+  /** Queues a logged delivery's events; `reserved` is the part of its reservation it uses up. */
+  enqueue(delivery: string, events: readonly AcceptedEvent[], reserved = 0): void {
+    this.reserved -= reserved;
+    this.queue.push({ delivery, events });
+    this.queuedEvents += events.length;
+    this.wake?.();
+  }
+
+  /** Resolves once everything queued so far is applied (or the applier stopped). */
+  async idle(): Promise<void> {
+    while ((this.queue.length > 0 || this.running) && !this.finished) {
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+  }
+
+  private finished = false;
+
+  /** Applies what is queued, then ends the loop. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private notify(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const waiter of waiters) waiter();
+  }
+
+  private take(): Entry[] {
+    const batch: Entry[] = [];
+    let events = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Entry;
+      if (batch.length > 0 && events + next.events.length > this.maxBatchEvents) break;
+      batch.push(next);
+      events += next.events.length;
+      this.queue.shift();
+    }
+    return batch;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.notify();
+        if (this.stopping) break;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+        if (this.lingerMs > 0 && !this.stopping) await sleep(this.lingerMs);
+        continue;
+      }
+      this.running = true;
+      const batch = this.take();
+      const events = batch.flatMap((entry) => entry.events);
+      try {
+        await this.flush(batch, events);
+        failures = 0;
+      } catch (error) {
+        // Still logged and pending: put the batch back and retry (at least once, never lost).
+        this.queue.unshift(...batch);
+        failures++;
+        this.options.logger?.warn(
+          { err: String(error), events: events.length, failures },
+          "applying logged events failed; retrying",
+        );
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(failures, 5)));
+        if (this.stopping && failures >= 5) break;
+        continue;
+      } finally {
+        this.running = false;
+      }
+      this.queuedEvents -= events.length;
+      this.notify();
+    }
+    this.finished = true;
+    this.notify();
+  }
+
+  private async flush(batch: Entry[], events: AcceptedEvent[]): Promise<void> {
+    const { log, processor, failpoint } = this.options;
+    await crashAt(failpoint, "exit-before-apply", 300);
+    if (events.length > 0) await processor.apply(events);
+    await crashAt(failpoint, "exit-after-apply");
+    const ids = events.map((event) => event.id);
+    const deliveries = batch.map((entry) => entry.delivery);
+    // The features are written: retry only the mark, never the apply (it would count twice).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await log.markApplied(ids, deliveries);
+        break;
+      } catch (error) {
+        this.options.logger?.warn({ err: String(error), attempt }, "marking events applied failed");
+        // Stopping with the store down: leave them pending; start-up recovery applies them again.
+        if (attempt >= 5 && this.stopping) return;
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+    this.options.onApplied(ids);
+  }
+}
