@@ -58,7 +58,9 @@ async function measureEvents(
   feed: EventFeed,
   base: MeasureOptions,
   ingest: (events: AcceptedEvent[]) => Promise<unknown>,
-): Promise<Measurement> {
+  /** Write-behind: waits until everything acknowledged is applied; adds an "applied" row. */
+  drain?: () => Promise<void>,
+): Promise<Measurement[]> {
   const opts = options(base, feed, batch);
   let calls = 0;
   let first = 0;
@@ -74,7 +76,18 @@ async function measureEvents(
     opts,
   );
   const events = (calls - opts.warmupOps) * batch;
-  return { ...m, opsPerSec: Math.round(events / ((last - first) / 1000)) };
+  const acked = { ...m, opsPerSec: Math.round(events / ((last - first) / 1000)) };
+  if (!drain) return [acked];
+  await drain();
+  const drained = performance.now();
+  return [
+    { ...acked, op: `${label.op} acknowledged` },
+    {
+      ...acked,
+      op: `${label.op} applied (until drained)`,
+      opsPerSec: Math.round(events / ((drained - first) / 1000)),
+    },
+  ];
 }
 
 async function measureInProcess(
@@ -85,7 +98,7 @@ async function measureInProcess(
   base: MeasureOptions,
 ): Promise<Measurement[]> {
   const processor = createStreamProcessor({ store, ns, region: REGION });
-  const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+  const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS, REGION);
   const ingestion = createEventIngestion({
     log,
     processor,
@@ -94,37 +107,49 @@ async function measureInProcess(
   });
   const label = { suite: "events", target, impl: "adapter" as const };
   const out: Measurement[] = [];
-  for (const batch of [100, 500]) {
+  try {
+    for (const batch of [100, 500]) {
+      out.push(
+        ...(await measureEvents(
+          { ...label, op: `ingest in-process, ${batch}/batch (ops = events)` },
+          batch,
+          feed,
+          base,
+          (events) => ingestion.ingest(events),
+          () => ingestion.idle(),
+        )),
+      );
+    }
+  } finally {
+    await ingestion.stop();
+  }
+  // Where the time goes: the two halves of ingestion on their own.
+  for (const batch of [500, 5_000]) {
     out.push(
-      await measureEvents(
-        { ...label, op: `ingest in-process, ${batch}/batch (ops = events)` },
+      ...(await measureEvents(
+        { ...label, op: `  of which processor.apply, ${batch}/batch` },
         batch,
         feed,
         base,
-        (events) => ingestion.ingest(events),
-      ),
+        (events) => processor.apply(events),
+      )),
     );
   }
-  // Where the time goes: the two halves of ingestion on their own.
-  const batch = 500;
   out.push(
-    await measureEvents(
-      { ...label, op: `  of which processor.apply, ${batch}/batch` },
-      batch,
-      feed,
-      base,
-      (events) => processor.apply(events),
-    ),
-    await measureEvents(
-      { ...label, op: `  of which event log claim+mark, ${batch}/batch` },
-      batch,
+    ...(await measureEvents(
+      { ...label, op: "  of which event log claim+mark, 500/batch" },
+      500,
       feed,
       base,
       async (events) => {
-        await log.claim(events, Date.now());
-        await log.markApplied(events.map((event) => event.id));
+        const delivery = crypto.randomUUID();
+        await log.claim(events, Date.now(), delivery);
+        await log.markApplied(
+          events.map((event) => event.id),
+          [delivery],
+        );
       },
-    ),
+    )),
   );
   return out;
 }
@@ -168,16 +193,18 @@ async function measureHttp(
     const out: Measurement[] = [];
     for (const batch of [100, 500]) {
       out.push(
-        await measureEvents(
+        ...(await measureEvents(
           { ...label, op: `POST /internal/events, ${batch}/batch (ops = events)` },
           batch,
           feed,
           base,
           post,
-        ),
+          () => origin.eventsApplied(),
+        )),
       );
     }
-    // POST to visible: the origin answers after the features are written, so a read right after sees them.
+    // POST to visible: the origin answers once the events are logged and writes the features
+    // behind the answer, so this polls until a read sees them.
     const batch = 100;
     out.push(
       await measure(
@@ -188,13 +215,17 @@ async function measureHttp(
           await post(events);
           // Visible = the last event's session record carries a write stamped after the POST began.
           const last = events[events.length - 1] as AcceptedEvent;
-          const record = await origin.store.get(
-            featureRecordKey(ns, "session", last.sessionId as string),
-            [WRITTEN_AT_BIN],
-          );
-          const stamps = Object.values(record?.bins[WRITTEN_AT_BIN] ?? {}).map(Number);
-          if (!(Math.max(...stamps) >= sentAt))
-            throw new Error("feature not visible after the ack");
+          for (;;) {
+            const record = await origin.store.get(
+              featureRecordKey(ns, "session", last.sessionId as string),
+              [WRITTEN_AT_BIN],
+            );
+            const stamps = Object.values(record?.bins[WRITTEN_AT_BIN] ?? {}).map(Number);
+            if (Math.max(...stamps) >= sentAt) break;
+            if (Date.now() - sentAt > 5_000)
+              throw new Error("feature not visible 5 s after the POST");
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
         },
         options(base, feed, batch),
       ),
