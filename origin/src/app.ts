@@ -4,6 +4,7 @@ import { installErrorHandling } from "#shared/http/error-handling";
 import { requestId } from "#shared/http/request-id";
 import type { RecordKeys } from "./catalog/record-keys.js";
 import type { EventIngestion } from "./events/event-ingestion.js";
+import type { ExperimentsStore } from "./experiments/experiments-store.js";
 import type { FeatureServices } from "./features/feature-services.js";
 import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
@@ -12,6 +13,7 @@ import { registerHealthz } from "./routes/healthz.js";
 import { registerInternalEvents } from "./routes/internal_events.js";
 import { registerInternalFeaturesGet } from "./routes/internal_features_get.js";
 import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
+import type { RulesStore } from "./rules/rules-store.js";
 import type { StorePort } from "./store/port.js";
 
 /** Everything a route may use, built once per process by `server.ts`. */
@@ -27,6 +29,10 @@ export interface OriginDeps {
   features: FeatureServices;
   /** Bearer token of `/admin/*`; `undefined` disables the admin API (403). */
   adminToken: string | undefined;
+  /** Business rules per surface, compiled once per version (`applyRules`). */
+  rules: RulesStore;
+  /** Traffic splits between model versions per surface (`assignArm`). */
+  experiments: ExperimentsStore;
 }
 
 /** Internal bodies are batches from the edge; 1 MiB bounds a bad or hostile one. */

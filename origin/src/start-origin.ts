@@ -4,8 +4,10 @@ import { recordKeys } from "./catalog/record-keys.js";
 import type { OriginConfig } from "./config/origin-config.js";
 import { createEventIngestion } from "./events/event-ingestion.js";
 import { createEventLog } from "./events/event-log.js";
+import { ExperimentsStore } from "./experiments/experiments-store.js";
 import { createFeatureServices } from "./features/create-feature-services.js";
 import { createLogger, type Logger } from "./logger.js";
+import { RulesStore } from "./rules/rules-store.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
 import type { StorePort } from "./store/port.js";
@@ -42,6 +44,10 @@ export async function startOrigin(
     logPath: config.features.logPath,
     logger,
   });
+  // Same cadence as the feature registry: config changes reach every process within about that.
+  const surfaceConfig = { pollMs: config.features.registryPollMs, logger };
+  const rules = await RulesStore.open(store, keys, surfaceConfig);
+  const experiments = await ExperimentsStore.open(store, keys, surfaceConfig);
   if (config.seedDemoData) {
     const started = Date.now();
     const result = await seedDemoData(store, keys, features);
@@ -83,6 +89,8 @@ export async function startOrigin(
     events,
     features,
     adminToken: config.adminToken,
+    rules,
+    experiments,
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -103,6 +111,8 @@ export async function startOrigin(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await events.stop();
       await features.close();
+      rules.close();
+      experiments.close();
       await store.close();
     },
   };

@@ -49,6 +49,8 @@ beforeAll(async () => {
     events: {} as OriginDeps["events"],
     features,
     adminToken: undefined,
+    rules: {} as OriginDeps["rules"],
+    experiments: {} as OriginDeps["experiments"],
   });
 });
 afterAll(async () => {

@@ -1,0 +1,58 @@
+import type { ExperimentArm, ExperimentConfig } from "#shared/experiments/experiment-config";
+
+/** An experiment ready to assign: cumulative weights built once per version. */
+export interface CompiledExperiment {
+  version: number;
+  salt: string;
+  arms: readonly ExperimentArm[];
+  /** `cumulative[i]` = sum of weights of arms 0..i; the last is the total. */
+  cumulative: Float64Array;
+}
+
+export function compileExperiment(config: ExperimentConfig, version = 0): CompiledExperiment {
+  const cumulative = new Float64Array(config.arms.length);
+  let total = 0;
+  config.arms.forEach((arm, i) => {
+    total += arm.weight;
+    cumulative[i] = total;
+  });
+  return { version, salt: config.salt, arms: config.arms, cumulative };
+}
+
+/**
+ * FNV-1a (32-bit) over UTF-16 code units, then murmur3's finaliser: FNV alone
+ * mixes the last characters weakly, and ids often differ only there (u0001, u0002).
+ */
+export function hashUnit(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The arm of `unitId` (the user id, else the session id): the hash of
+ * `salt:unitId` scaled into [0, total weight) picks the arm whose cumulative
+ * weight range holds it. Deterministic: the same unit gets the same arm for as
+ * long as salt and weights are unchanged, in every process and region.
+ *
+ * @example
+ * const arm = assignArm(experiments.current("home")!, userId ?? sessionId);
+ * // arm.modelId, arm.version: the model to score with; arm.name goes into the response and log
+ */
+export function assignArm(experiment: CompiledExperiment, unitId: string): ExperimentArm {
+  const { cumulative, arms } = experiment;
+  const total = cumulative[cumulative.length - 1] as number;
+  const point = (hashUnit(`${experiment.salt}:${unitId}`) / 2 ** 32) * total;
+  for (let i = 0; i < cumulative.length; i++) {
+    if (point < (cumulative[i] as number)) return arms[i] as ExperimentArm;
+  }
+  return arms[arms.length - 1] as ExperimentArm;
+}
