@@ -49,13 +49,17 @@ export class EventApplier {
   private readonly waiters = new Set<() => void>();
   private readonly lingerMs: number;
   private readonly maxBatchEvents: number;
+  /** Halved after a failed flush (e.g. a batch read timing out on a loaded store), restored on success. */
+  private batchLimit: number;
   private readonly maxQueuedEvents: number;
   private readonly loop: Promise<void>;
 
   constructor(private readonly options: EventApplierOptions) {
     this.lingerMs = options.lingerMs ?? 10;
     this.maxBatchEvents = options.maxBatchEvents ?? 5_000;
-    this.maxQueuedEvents = options.maxQueuedEvents ?? 50_000;
+    this.batchLimit = this.maxBatchEvents;
+    // About half a second of applying on this box: keeps an acknowledged event visible within 1 s.
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 5_000;
     this.loop = this.run();
   }
 
@@ -129,7 +133,7 @@ export class EventApplier {
     let events = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0] as Entry;
-      if (batch.length > 0 && events + next.events.length > this.maxBatchEvents) break;
+      if (batch.length > 0 && events + next.events.length > this.batchLimit) break;
       batch.push(next);
       events += next.events.length;
       this.queue.shift();
@@ -154,10 +158,12 @@ export class EventApplier {
       try {
         await this.flush(batch, events);
         failures = 0;
+        this.batchLimit = Math.min(this.maxBatchEvents, this.batchLimit * 2);
       } catch (error) {
         // Still logged and pending: put the batch back and retry (at least once, never lost).
         this.queue.unshift(...batch);
         failures++;
+        this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
         this.options.logger?.warn(
           { err: String(error), events: events.length, failures },
           "applying logged events failed; retrying",
