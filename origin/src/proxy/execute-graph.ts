@@ -1,0 +1,218 @@
+import type {
+  FeatureGroupRequest,
+  FeatureLogContext,
+  FeatureStatus,
+} from "#shared/features/serving";
+import { KEY_PART_SEPARATOR } from "../features/layout.js";
+import type { ServedGroup, ServedRow } from "../features/serving/feature-server.js";
+import type { ServedValue } from "../features/values.js";
+import type { FeatureRef, GraphPlan } from "./compile-graph.js";
+
+/** What the executor needs of the feature server (`FeatureServer` in production). */
+export interface FeatureSource {
+  get(groups: readonly FeatureGroupRequest[], log?: FeatureLogContext): Promise<ServedGroup[]>;
+}
+
+/** The request inputs a graph reads besides the candidates. */
+export interface GraphContext {
+  userId?: string;
+  sessionId?: string;
+  region: string;
+  surface: string;
+}
+
+/** How many cells of one column were present, defaulted, expired or missing. */
+export interface ColumnStatusCounts {
+  present: number;
+  default: number;
+  expired: number;
+  missing: number;
+}
+
+export interface GraphResult {
+  /** Row-major, `rows × columns.length`; `NaN` where nothing and no default was available. */
+  matrix: Float32Array;
+  rows: number;
+  columns: readonly string[];
+  status: ColumnStatusCounts[];
+  /** Batched reads issued (one `FeatureServer.get` per level that had keys to read). */
+  reads: number;
+}
+
+/** Derived key values longer than this are not ids; treated as absent rather than read. */
+const MAX_DERIVED_KEY_PART = 256;
+
+const STATUS_RANK: Record<FeatureStatus, number> = {
+  present: 0,
+  default: 1,
+  expired: 2,
+  missing: 3,
+};
+const STATUS_NAMES: readonly FeatureStatus[] = ["present", "default", "expired", "missing"];
+
+/**
+ * Runs a compiled graph for one rank request: each level is one
+ * `FeatureServer.get` (one batched read per entity, entities concurrently),
+ * a key already read by an earlier level or another node is never read
+ * again, and the columns are written into one row-major Float32Array.
+ * A cell whose value is not present takes the column's declared default,
+ * else the feature's own default, else `NaN` (the model's missing value).
+ */
+export async function executeGraph(
+  plan: GraphPlan,
+  source: FeatureSource,
+  candidates: readonly string[],
+  context: GraphContext,
+): Promise<GraphResult> {
+  const rows = candidates.length;
+  const read = plan.entities.map(() => new Map<string, ServedRow>());
+  // Per node, per row slot (one slot for request-level nodes): the entity row, or null.
+  const nodeRows: (ServedRow | null)[][] = plan.nodes.map((n) =>
+    new Array(n.perCandidate ? rows : 1).fill(null),
+  );
+  const valueAt = (ref: FeatureRef, r: number): ServedValue | null => {
+    const slots = nodeRows[ref.node] as (ServedRow | null)[];
+    const row = slots.length === 1 ? slots[0] : slots[r];
+    return row ? (row.values[ref.featureIndex] ?? null) : null;
+  };
+  let reads = 0;
+
+  for (const level of plan.levels) {
+    const nodeKeys: (string | null)[][] = [];
+    const requests: FeatureGroupRequest[] = [];
+    const requested: number[] = [];
+    for (const group of level) {
+      const fetch = plan.entities[group.entity] as GraphPlan["entities"][number];
+      const known = read[group.entity] as Map<string, ServedRow>;
+      const pending = new Set<string>();
+      for (const n of group.nodes) {
+        const node = plan.nodes[n] as GraphPlan["nodes"][number];
+        const slots = node.perCandidate ? rows : 1;
+        const keys: (string | null)[] = new Array(slots);
+        for (let r = 0; r < slots; r++) {
+          const key = keyOf(node.key, r, candidates, context, valueAt);
+          keys[r] = key;
+          if (key !== null && !known.has(key)) pending.add(key);
+        }
+        nodeKeys[n] = keys;
+      }
+      if (pending.size > 0) {
+        requests.push({ entity: fetch.entity, keys: [...pending], features: [...fetch.features] });
+        requested.push(group.entity);
+      }
+    }
+    if (requests.length > 0) {
+      reads++;
+      const served = await source.get(requests);
+      served.forEach((group, g) => {
+        const known = read[requested[g] as number] as Map<string, ServedRow>;
+        for (const row of group.rows) known.set(row.key, row);
+      });
+    }
+    for (const group of level) {
+      const known = read[group.entity] as Map<string, ServedRow>;
+      for (const n of group.nodes) {
+        const keys = nodeKeys[n] as (string | null)[];
+        const slots = nodeRows[n] as (ServedRow | null)[];
+        for (let r = 0; r < keys.length; r++) {
+          const key = keys[r];
+          slots[r] = key == null ? null : (known.get(key) ?? null);
+        }
+      }
+    }
+  }
+
+  const width = plan.columns.length;
+  const matrix = new Float32Array(rows * width);
+  const counts = plan.columns.map(() => new Uint32Array(4));
+  const statusAt = (ref: FeatureRef, r: number): FeatureStatus => {
+    const slots = nodeRows[ref.node] as (ServedRow | null)[];
+    const row = slots.length === 1 ? slots[0] : slots[r];
+    return row ? (row.status[ref.featureIndex] ?? "missing") : "missing";
+  };
+  plan.columns.forEach((column, c) => {
+    const count = counts[c] as Uint32Array;
+    const declared = !Number.isNaN(column.default);
+    for (let r = 0; r < rows; r++) {
+      let status: FeatureStatus;
+      let value: number;
+      if (column.kind === "feature") {
+        status = statusAt(column, r);
+        const served = valueAt(column, r);
+        value =
+          status !== "present" && declared
+            ? column.default
+            : typeof served === "number"
+              ? served
+              : typeof served === "boolean"
+                ? Number(served)
+                : column.default;
+      } else {
+        const sa = statusAt(column.a, r);
+        const sb = statusAt(column.b, r);
+        status = STATUS_RANK[sa] >= STATUS_RANK[sb] ? sa : sb;
+        const a = valueAt(column.a, r);
+        const b = valueAt(column.b, r);
+        value =
+          status !== "present" && declared
+            ? column.default
+            : a instanceof Float32Array && b instanceof Float32Array
+              ? dot(a, b)
+              : column.default;
+      }
+      matrix[r * width + c] = value;
+      (count[STATUS_RANK[status]] as number)++;
+    }
+  });
+  return {
+    matrix,
+    rows,
+    columns: plan.columnNames,
+    status: counts.map((count) => {
+      const out = {} as ColumnStatusCounts;
+      STATUS_NAMES.forEach((name, i) => {
+        out[name] = count[i] as number;
+      });
+      return out;
+    }),
+    reads,
+  };
+}
+
+function keyOf(
+  parts: GraphPlan["nodes"][number]["key"],
+  r: number,
+  candidates: readonly string[],
+  context: GraphContext,
+  valueAt: (ref: FeatureRef, r: number) => ServedValue | null,
+): string | null {
+  let key = "";
+  for (let p = 0; p < parts.length; p++) {
+    const part = parts[p] as (typeof parts)[number];
+    let value: unknown;
+    if (part.kind === "input") {
+      const input = part.input;
+      value = input === "candidate" ? candidates[r] : context[input];
+    } else {
+      value = valueAt(part, r);
+    }
+    // A key part that is absent, empty or would split the key wrongly leaves the row without this node.
+    if (
+      typeof value !== "string" ||
+      value.length === 0 ||
+      value.length > MAX_DERIVED_KEY_PART ||
+      value.includes(KEY_PART_SEPARATOR)
+    ) {
+      return null;
+    }
+    key = p === 0 ? value : key + KEY_PART_SEPARATOR + value;
+  }
+  return key;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  const n = Math.min(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += (a[i] as number) * (b[i] as number);
+  return sum;
+}
