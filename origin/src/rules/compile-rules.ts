@@ -51,6 +51,8 @@ export interface CompiledRules {
   filters: readonly CompiledFilter[];
   weights: readonly CompiledWeight[];
   pins: readonly CompiledPin[];
+  /** Pins by item id (one item may have several windowed pins), so a request scans its candidates once. */
+  pinsById: ReadonlyMap<string, readonly CompiledPin[]>;
   caps: readonly CompiledCap[];
   /** Every item feature the rules read, deduplicated: fetch them in one read. */
   itemFeatures: readonly string[];
@@ -68,11 +70,6 @@ function label(verb: string, rule: Rule): string {
   return rule.name ? `${verb} (${rule.name})` : verb;
 }
 
-function matchesAny(value: RuleFeatureValue, one: (v: string | number | boolean) => boolean) {
-  if (Array.isArray(value)) return value.some(one);
-  return value !== null && value !== undefined && one(value as string | number | boolean);
-}
-
 export function compilePredicate(predicate: Predicate): CompiledPredicate {
   const { feature } = predicate;
   switch (predicate.op) {
@@ -80,7 +77,8 @@ export function compilePredicate(predicate: Predicate): CompiledPredicate {
       const expected = predicate.value;
       return {
         feature,
-        test: (value) => matchesAny(value, (v) => v === expected),
+        test: (value) =>
+          value === expected || (Array.isArray(value) && value.some((v) => v === expected)),
         text: `${feature} = ${String(expected)}`,
       };
     }
@@ -88,7 +86,10 @@ export function compilePredicate(predicate: Predicate): CompiledPredicate {
       const values = new Set<string | number>(predicate.values);
       return {
         feature,
-        test: (value) => matchesAny(value, (v) => typeof v !== "boolean" && values.has(v)),
+        test: (value) =>
+          typeof value === "string" || typeof value === "number"
+            ? values.has(value)
+            : Array.isArray(value) && value.some((v) => values.has(v)),
         text: `${feature} in [${predicate.values.join(", ")}]`,
       };
     }
@@ -183,7 +184,9 @@ export function compileRules(rules: readonly Rule[], version = 0): CompiledRules
     }
   }
   pins.sort((a, b) => a.position - b.position);
-  return { version, filters, weights, pins, caps, itemFeatures: [...features] };
+  const pinsById = new Map<string, CompiledPin[]>();
+  for (const pin of pins) pinsById.set(pin.itemId, [...(pinsById.get(pin.itemId) ?? []), pin]);
+  return { version, filters, weights, pins, pinsById, caps, itemFeatures: [...features] };
 }
 
 /** No rules: scores pass through unchanged. */
