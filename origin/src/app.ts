@@ -8,10 +8,12 @@ import type { ExperimentsStore } from "./experiments/experiments-store.js";
 import type { FeatureServices } from "./features/feature-services.js";
 import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
+import type { ModelRegistry } from "./models/registry/model-registry.js";
 import { createAdminApp } from "./routes/admin/admin-app.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerInternalEvents } from "./routes/internal_events.js";
 import { registerInternalFeaturesGet } from "./routes/internal_features_get.js";
+import { registerInternalRank } from "./routes/internal_rank.js";
 import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
 import type { RulesStore } from "./rules/rules-store.js";
 import type { StorePort } from "./store/port.js";
@@ -29,6 +31,8 @@ export interface OriginDeps {
   features: FeatureServices;
   /** Bearer token of `/admin/*`; `undefined` disables the admin API (403). */
   adminToken: string | undefined;
+  /** Model versions and their retrieval graphs (`/admin/models`, `/internal/rank`); absent = 404 there. */
+  models?: ModelRegistry;
   /** Business rules per surface, compiled once per version (`applyRules`). */
   rules: RulesStore;
   /** Traffic splits between model versions per surface (`assignArm`). */
@@ -53,6 +57,7 @@ export function createOriginApp(deps: OriginDeps): Hono {
   registerInternalRecommendations(internal, deps);
   registerInternalEvents(internal, deps);
   registerInternalFeaturesGet(internal, deps);
+  registerInternalRank(internal, deps);
   app.route("/internal", internal);
   app.route("/admin", createAdminApp(deps));
   return app;

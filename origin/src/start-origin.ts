@@ -7,6 +7,7 @@ import { createEventLog } from "./events/event-log.js";
 import { ExperimentsStore } from "./experiments/experiments-store.js";
 import { createFeatureServices } from "./features/create-feature-services.js";
 import { createLogger, type Logger } from "./logger.js";
+import { ModelRegistry } from "./models/registry/model-registry.js";
 import { RulesStore } from "./rules/rules-store.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { createStore } from "./store/create-store.js";
@@ -48,6 +49,11 @@ export async function startOrigin(
   const surfaceConfig = { pollMs: config.features.registryPollMs, logger };
   const rules = await RulesStore.open(store, keys, surfaceConfig);
   const experiments = await ExperimentsStore.open(store, keys, surfaceConfig);
+  // Same cadence as the feature registry: an activation reaches every process within about that.
+  const models = ModelRegistry.open(store, keys, features.registry, {
+    pollMs: config.features.registryPollMs,
+    logger,
+  });
   if (config.seedDemoData) {
     const started = Date.now();
     const result = await seedDemoData(store, keys, features);
@@ -89,6 +95,7 @@ export async function startOrigin(
     events,
     features,
     adminToken: config.adminToken,
+    models,
     rules,
     experiments,
   });
@@ -111,6 +118,7 @@ export async function startOrigin(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await events.stop();
       await features.close();
+      models.close();
       rules.close();
       experiments.close();
       await store.close();

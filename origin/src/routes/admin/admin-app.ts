@@ -9,6 +9,10 @@ import { registerAdminFeaturesDelete } from "./admin_features_delete.js";
 import { registerAdminFeaturesList } from "./admin_features_list.js";
 import { registerAdminFeaturesPut } from "./admin_features_put.js";
 import { registerAdminFeaturesWrite } from "./admin_features_write.js";
+import { registerAdminModelsActivate } from "./admin_models_activate.js";
+import { registerAdminModelsGet } from "./admin_models_get.js";
+import { registerAdminModelsPut } from "./admin_models_put.js";
+import { registerAdminModelsRollback } from "./admin_models_rollback.js";
 import { registerAdminRulesGet } from "./admin_rules_get.js";
 import { registerAdminRulesPut } from "./admin_rules_put.js";
 
@@ -25,6 +29,10 @@ export function createAdminApp(deps: OriginDeps): Hono {
   registerAdminFeaturesWrite(admin, deps);
   registerAdminFeaturesPut(admin, deps);
   registerAdminFeaturesDelete(admin, deps);
+  registerAdminModelsPut(admin, deps);
+  registerAdminModelsGet(admin, deps);
+  registerAdminModelsActivate(admin, deps);
+  registerAdminModelsRollback(admin, deps);
   registerAdminRulesGet(admin, deps);
   registerAdminRulesPut(admin, deps);
   registerAdminExperimentsGet(admin, deps);

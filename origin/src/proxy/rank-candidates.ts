@@ -1,0 +1,96 @@
+import type { RankRequest, RankResponse } from "#shared/api/rank";
+import { ApiError } from "#shared/http/api-error";
+import type { FeatureLog } from "../features/logging/feature-log.js";
+import type { ModelRegistry } from "../models/registry/model-registry.js";
+import { StoreError } from "../store/port.js";
+import { type BusinessRulesHook, noBusinessRules } from "./business-rules-hook.js";
+import { executeGraph, type FeatureSource } from "./execute-graph.js";
+
+export interface RankDeps {
+  models: ModelRegistry;
+  features: FeatureSource;
+  log?: FeatureLog;
+  rules?: BusinessRulesHook;
+  onStoreError?: (error: StoreError) => void;
+}
+
+/** Entity name the served matrix is logged under: one row per candidate item. */
+const LOG_ENTITY = "rank";
+
+/**
+ * One re-rank: the model's active version → its retrieval graph (batched
+ * feature reads) → `model.predict` on the matrix → business rules → the
+ * list, best first. Unknown model: 404; a graph the registry no longer
+ * satisfies: 409; the store failing: 503.
+ */
+export async function rankCandidates(
+  deps: RankDeps,
+  request: RankRequest,
+  requestId: string,
+): Promise<RankResponse> {
+  const started = performance.now();
+  const active = await deps.models.resolve(request.modelId).catch(storeDown(deps));
+  if (!active) throw new ApiError("not_found", `no model ${request.modelId}`);
+  const plan = deps.models.planFor(active);
+  const graph = await executeGraph(plan, deps.features, request.candidates, request.context).catch(
+    storeDown(deps),
+  );
+  const fetched = performance.now();
+  const scores = active.model.predict(graph.matrix, graph.rows);
+  const scored = performance.now();
+
+  const order = Array.from({ length: graph.rows }, (_, i) => i);
+  // Best first; equal scores keep the caller's order so answers are stable.
+  order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+  const ranked = order.map((i) => {
+    const score = scores[i] as number;
+    return {
+      id: request.candidates[i] as string,
+      score,
+      reason: `model score ${score.toFixed(4)}`,
+    };
+  });
+  const rules = deps.rules ?? noBusinessRules;
+  const items = await rules(ranked, { ...request.context, modelId: request.modelId });
+
+  deps.log?.logMatrix(
+    { modelId: active.id, modelVersion: String(active.version), requestId },
+    { entity: LOG_ENTITY, keys: request.candidates, features: graph.columns, values: graph.matrix },
+  );
+  const response: RankResponse = {
+    requestId,
+    modelId: active.id,
+    modelVersion: active.version,
+    items,
+    timing: {
+      graphMs: fetched - started,
+      scoringMs: scored - fetched,
+      totalMs: performance.now() - started,
+    },
+  };
+  if (request.debug) {
+    const width = graph.columns.length;
+    response.debug = {
+      columns: [...graph.columns],
+      rows: Array.from({ length: graph.rows }, (_, r) =>
+        Array.from(graph.matrix.subarray(r * width, (r + 1) * width), (v) =>
+          Number.isNaN(v) ? null : v,
+        ),
+      ),
+      status: graph.status,
+      reads: graph.reads,
+    };
+  }
+  return response;
+}
+
+function storeDown(deps: RankDeps) {
+  return (error: unknown): never => {
+    // The store being slow or down is ours, not the caller's: 503, and the edge falls back.
+    if (error instanceof StoreError) {
+      deps.onStoreError?.(error);
+      throw new ApiError("store_unavailable", "feature store is unavailable");
+    }
+    throw error;
+  };
+}

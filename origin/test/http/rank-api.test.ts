@@ -1,0 +1,233 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { RankResponse } from "#shared/api/rank";
+import { ModelGetResponse } from "#shared/models/registry";
+import { signRequest } from "#shared/security/request-signing";
+import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
+import { loadOriginConfig } from "../../src/config/origin-config.js";
+import { loadModel } from "../../src/models/load-model.js";
+import { syntheticXgboostJson } from "../../src/models/synthetic/synthetic-forests.js";
+import { DEMO_GRAPH } from "../../src/proxy/demo-graph.js";
+import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+
+const SECRET = "rank-api-test-secret";
+const ADMIN_TOKEN = "rank-admin-token-0123456789";
+const dir = mkdtempSync(join(tmpdir(), "reco-rank-api-"));
+const logPath = join(dir, "feature-log.ndjson");
+const MODEL_TEXT = syntheticXgboostJson({ trees: 60, depth: 5, features: 6, seed: 11 });
+const CANDIDATES = Array.from({ length: 200 }, (_, i) => `i${String(i + 1).padStart(5, "0")}`);
+const CONTEXT = { userId: "u0001", region: "eu-test", surface: "home" };
+let origin: RunningOrigin;
+
+beforeAll(async () => {
+  origin = await startOrigin(
+    loadOriginConfig({
+      ORIGIN_PORT: "0",
+      ORIGIN_SIGNING_SECRET: SECRET,
+      LMDB_PATH: join(dir, "lmdb"),
+      REGION: "eu-test",
+      LOG_LEVEL: "silent",
+      ADMIN_TOKEN,
+      FEATURE_LOG_SAMPLE_RATE: "1",
+      FEATURE_LOG_PATH: logPath,
+      SEED_DEMO_DATA: "true",
+    }),
+  );
+});
+afterAll(async () => {
+  await origin?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${origin.url}/admin${path}`, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function rank(body: unknown): Promise<Response> {
+  const text = JSON.stringify(body);
+  const headers = await signRequest({
+    method: "POST",
+    pathWithQuery: "/internal/rank",
+    body: text,
+    secret: SECRET,
+  });
+  return fetch(`${origin.url}/internal/rank`, {
+    method: "POST",
+    body: text,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+describe("model admin API over HTTP", () => {
+  it("uploads a model with its graph and shows the compiled plan", async () => {
+    const put = await admin("PUT", "/models/demo-ranker", {
+      model: JSON.parse(MODEL_TEXT),
+      graph: DEMO_GRAPH,
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ id: "demo-ranker", version: 1, active: 1 });
+    const get = await admin("GET", "/models/demo-ranker");
+    expect(get.status).toBe(200);
+    const body = ModelGetResponse.parse(await get.json());
+    expect(body.active).toBe(1);
+    expect(body.plan?.levels.map((l) => l.groups.map((g) => g.entity))).toEqual([
+      ["item", "user", "item_region"],
+      ["user_category"],
+    ]);
+    expect(body.plan?.levels[1]?.groups[0]?.keys).toEqual(["user_category: userId|item.category"]);
+  });
+
+  it("refuses bad uploads and unknown models precisely (.error)", async () => {
+    const badGraph = { ...DEMO_GRAPH, columns: [{ node: "item", feature: "embedding" }] };
+    await expectError(
+      await admin("PUT", "/models/demo-ranker", { model: JSON.parse(MODEL_TEXT), graph: badGraph }),
+      400,
+      "invalid_parameter",
+      "graph: columns[0]: item.embedding is a vector feature",
+    );
+    await expectError(
+      await admin("PUT", "/models/demo-ranker", { model: "tree\nnonsense", graph: DEMO_GRAPH }),
+      400,
+      "invalid_parameter",
+      "lightgbm-text model",
+    );
+    await expectError(
+      await admin("PUT", "/models/Bad%20Id", { model: {}, graph: {} }),
+      400,
+      "invalid_parameter",
+    );
+    await expectError(await admin("GET", "/models/nope"), 404, "not_found", "no model nope");
+    await expectError(
+      await admin("POST", "/models/demo-ranker/activate", { version: 7 }),
+      404,
+      "not_found",
+      "no version 7",
+    );
+    await expectError(
+      await admin("POST", "/models/demo-ranker/rollback"),
+      409,
+      "conflict",
+      "no earlier active version",
+    );
+  });
+});
+
+describe("POST /internal/rank", () => {
+  it("ranks by the model's score on the graph's matrix, best first, with timing and debug", async () => {
+    const response = await rank({
+      modelId: "demo-ranker",
+      candidates: CANDIDATES,
+      context: CONTEXT,
+      debug: true,
+    });
+    expect(response.status).toBe(200);
+    const body = RankResponse.parse(await response.json());
+    expect(body.modelVersion).toBe(1);
+    expect(body.items).toHaveLength(200);
+    expect(body.timing.graphMs).toBeGreaterThanOrEqual(0);
+    expect(body.timing.scoringMs).toBeGreaterThanOrEqual(0);
+    const debug = body.debug;
+    if (!debug) throw new Error("expected debug output");
+    expect(debug.columns).toEqual([
+      "item.price",
+      "item.in_stock",
+      "user.history_length",
+      "user_category.affinity",
+      "item_region.ctr_24h",
+      "item_region.views_24h",
+    ]);
+    expect(debug.reads).toBe(2);
+    expect(debug.status[0]?.present).toBe(200);
+    // The same matrix through the model as loaded here gives the served scores.
+    const matrix = Float32Array.from(debug.rows.flat(), (v) => (v === null ? Number.NaN : v));
+    const expected = loadModel(MODEL_TEXT).predict(matrix, 200);
+    const byId = new Map(body.items.map((item) => [item.id, item.score]));
+    CANDIDATES.forEach((id, r) => {
+      expect(byId.get(id)).toBe(expected[r]);
+    });
+    const scores = body.items.map((item) => item.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(body.items[0]?.reason).toMatch(/^model score /);
+  });
+
+  it("serves a newly activated version without restart, and logs the served matrix", async () => {
+    const linear = { format: "linear", version: 1, weights: [-1, 0, 0, 0, 0, 0], bias: 0 };
+    const put = await admin("PUT", "/models/demo-ranker", {
+      model: linear,
+      graph: DEMO_GRAPH,
+      activate: true,
+    });
+    expect(await put.json()).toMatchObject({ version: 2, active: 2 });
+    const body = RankResponse.parse(
+      await (
+        await rank({ modelId: "demo-ranker", candidates: CANDIDATES, context: CONTEXT })
+      ).json(),
+    );
+    expect(body.modelVersion).toBe(2);
+    expect(body.debug).toBeUndefined();
+    // Score = -price: cheapest first, the score being exactly minus the float32 price.
+    const prices = body.items.map((item) => -item.score);
+    expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    expect(new Set(prices).size).toBeGreaterThan(100);
+    const rolled = await admin("POST", "/models/demo-ranker/rollback");
+    expect(((await rolled.json()) as { active: number }).active).toBe(1);
+    const again = RankResponse.parse(
+      await (
+        await rank({ modelId: "demo-ranker", candidates: ["i00001"], context: CONTEXT })
+      ).json(),
+    );
+    expect(again.modelVersion).toBe(1);
+    await vi.waitFor(
+      () => {
+        const lines = readFileSync(logPath, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+        const ranked = lines.filter((l) => l.modelId === "demo-ranker" && l.modelVersion === "2");
+        expect(ranked).toHaveLength(200);
+        expect(Object.keys(ranked[0].features)).toContain("item.price");
+      },
+      { timeout: 5_000, interval: 100 },
+    );
+  });
+
+  it("answers 404 for an unknown model and 400 for bad candidates (.error)", async () => {
+    await expectError(
+      await rank({ modelId: "nobody", candidates: ["i00001"], context: CONTEXT }),
+      404,
+      "not_found",
+      "no model nobody",
+    );
+    for (const [candidates, mentions] of [
+      [[], "candidates"],
+      [["i00001", "i00001"], "unique"],
+      [["a|b"], 'must not contain "|"'],
+      [Array.from({ length: 1001 }, (_, i) => `x${i}`), "candidates"],
+      [[""], "candidates"],
+    ] as const) {
+      await expectError(
+        await rank({ modelId: "demo-ranker", candidates, context: CONTEXT }),
+        400,
+        "invalid_parameter",
+        mentions,
+      );
+    }
+    await expectError(
+      await rank({ modelId: "demo-ranker", candidates: ["i00001"], context: { region: "eu" } }),
+      400,
+      "invalid_parameter",
+      "context.surface",
+    );
+  });
+
+  it("refuses an unsigned request (.security)", async () => {
+    const response = await fetch(`${origin.url}/internal/rank`, { method: "POST", body: "{}" });
+    await expectError(response, 401, "unauthorized", "not signed");
+  });
+});
