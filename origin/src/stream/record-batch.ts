@@ -117,23 +117,30 @@ function newestFirst(push: ListPush): string[] {
 
 /** All records a batch writes, each once. */
 export class BatchWrites {
-  private readonly records = new Map<string, RecordWrites>();
+  /** Set -> record key -> writes (nested: no id string built per event). */
+  private readonly records = new Map<string, Map<string, RecordWrites>>();
+  private count = 0;
 
   record(key: RecordKey): RecordWrites {
-    const id = `${key.set}\u0000${key.key}`;
-    let record = this.records.get(id);
+    let bySet = this.records.get(key.set);
+    if (!bySet) {
+      bySet = new Map();
+      this.records.set(key.set, bySet);
+    }
+    let record = bySet.get(key.key);
     if (!record) {
       record = new RecordWrites(key);
-      this.records.set(id, record);
+      bySet.set(key.key, record);
+      this.count++;
     }
     return record;
   }
 
-  [Symbol.iterator](): IterableIterator<RecordWrites> {
-    return this.records.values();
+  *[Symbol.iterator](): IterableIterator<RecordWrites> {
+    for (const bySet of this.records.values()) yield* bySet.values();
   }
 
   get size(): number {
-    return this.records.size;
+    return this.count;
   }
 }

@@ -6,21 +6,25 @@
  * window, so reads ignore them; the next boundary removes them.
  */
 export class WindowTrims {
-  private readonly lastTrim = new Map<string, string>();
+  /** Record id -> bin -> lowest bucket kept (nested: no key string built per event). */
+  private readonly lastTrim = new Map<string, Map<string, string>>();
 
-  /** 200k records × bins is a few tens of MB at most; beyond it the oldest entries go. */
+  /** 200k records is a few tens of MB at most; beyond it the oldest records go. */
   constructor(private readonly maxEntries = 200_000) {}
 
   /** Whether a write must remove keys below `lowestKept`; records that it will. */
   due(recordId: string, bin: string, lowestKept: string): boolean {
-    const id = `${recordId}\u0000${bin}`;
-    if (this.lastTrim.get(id) === lowestKept) return false;
-    this.lastTrim.delete(id);
-    if (this.lastTrim.size >= this.maxEntries) {
-      const oldest = this.lastTrim.keys().next().value;
-      if (oldest !== undefined) this.lastTrim.delete(oldest);
+    let bins = this.lastTrim.get(recordId);
+    if (bins?.get(bin) === lowestKept) return false;
+    if (!bins) {
+      if (this.lastTrim.size >= this.maxEntries) {
+        const oldest = this.lastTrim.keys().next().value;
+        if (oldest !== undefined) this.lastTrim.delete(oldest);
+      }
+      bins = new Map();
+      this.lastTrim.set(recordId, bins);
     }
-    this.lastTrim.set(id, lowestKept);
+    bins.set(bin, lowestKept);
     return true;
   }
 }
