@@ -56,3 +56,21 @@ export function assignArm(experiment: CompiledExperiment, unitId: string): Exper
   }
   return arms[arms.length - 1] as ExperimentArm;
 }
+
+/**
+ * The arm for a request: by user id when signed in (sticky across devices),
+ * else by session id; `null` when the surface has no experiment or the
+ * request has neither id (the caller serves the model's active version).
+ *
+ * @example
+ * const arm = armFor(deps.experiments.current(surface), { userId, sessionId });
+ * const modelVersion = arm?.version ?? active.version;
+ */
+export function armFor(
+  experiment: CompiledExperiment | null,
+  unit: { userId?: string; sessionId?: string },
+): ExperimentArm | null {
+  const id = unit.userId ?? unit.sessionId;
+  if (!experiment || id === undefined) return null;
+  return assignArm(experiment, id);
+}

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ExperimentConfig, ExperimentPutRequest } from "#shared/experiments/experiment-config";
 import { describeZodIssues } from "#shared/http/api-error";
-import { assignArm, compileExperiment, hashUnit } from "../../src/experiments/assign-arm.js";
+import {
+  armFor,
+  assignArm,
+  compileExperiment,
+  hashUnit,
+} from "../../src/experiments/assign-arm.js";
 
 const SPLIT = ExperimentConfig.parse({
   salt: "home-2026-11",
@@ -94,6 +99,23 @@ describe("assignArm", () => {
     const b = compileExperiment({ ...SPLIT, salt: "other" });
     const moved = UNITS.filter((unit) => assignArm(a, unit).name !== assignArm(b, unit).name);
     expect(moved.length).toBeGreaterThan(1000);
+  });
+});
+
+describe("armFor", () => {
+  const experiment = compileExperiment(SPLIT);
+
+  it("assigns by user id when there is one, else by session id", () => {
+    const byUser = UNITS.slice(0, 200).map((u) =>
+      armFor(experiment, { userId: u, sessionId: "s" }),
+    );
+    expect(byUser).toEqual(UNITS.slice(0, 200).map((u) => assignArm(experiment, u)));
+    expect(armFor(experiment, { sessionId: "s-9" })).toEqual(assignArm(experiment, "s-9"));
+  });
+
+  it("answers null with no experiment or no unit id", () => {
+    expect(armFor(null, { userId: "u1" })).toBeNull();
+    expect(armFor(experiment, {})).toBeNull();
   });
 });
 
