@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { ModelRegistry } from "./models/registry/model-registry.js";
 import { RulesStore } from "./rules/rules-store.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
+import { seedDemoModel } from "./seed/seed-demo-model.js";
 import { createStore } from "./store/create-store.js";
 import type { StorePort } from "./store/port.js";
 import { createStreamProcessor } from "./stream/stream-processor.js";
@@ -61,6 +62,8 @@ export async function startOrigin(
       { ...result, ms: Date.now() - started },
       result.seeded ? "seeded demo data" : "reusing demo data",
     );
+    // After the features: the demo graph is validated against them.
+    if (await seedDemoModel(models)) logger.info("registered the demo model");
   }
   const processor =
     overrides.createProcessor?.(store) ??

@@ -231,3 +231,17 @@ describe("POST /internal/rank", () => {
     await expectError(response, 401, "unauthorized", "not signed");
   });
 });
+
+describe("demo model (seeded)", () => {
+  it("ranks with the seeded demo model on a fresh demo origin", async () => {
+    const response = await rank({
+      modelId: "demo",
+      candidates: CANDIDATES.slice(0, 20),
+      context: CONTEXT,
+    });
+    expect(response.status).toBe(200);
+    const body = RankResponse.parse(await response.json());
+    expect(body.items).toHaveLength(20);
+    expect(body.items.every((item) => item.score > 0 && item.score < 1)).toBe(true);
+  });
+});
