@@ -231,6 +231,10 @@ export class ModelRegistry {
   private async loadEntry(id: string): Promise<CacheEntry> {
     const { head, gen } = await this.records.readHead(id);
     const active = head ? await this.loadVersion(id, head.active) : null;
+    // Only the active version stays parsed: a long-lived process must not keep every version ever served.
+    for (const key of this.versions.keys()) {
+      if (key.startsWith(`${id}:`) && key !== `${id}:${head?.active}`) this.versions.delete(key);
+    }
     return { gen, head, active, checkedAt: this.now() };
   }
 
