@@ -33,6 +33,16 @@ beforeAll(async () => {
   // A second process on the same LMDB environment, like a second origin on one Aerospike cluster.
   second = await startOrigin(config({ ADMIN_TOKEN }, "lmdb"));
   disabled = await startOrigin(config({}, "lmdb-disabled"));
+  // Rules name item features; uploads are checked against the registry.
+  for (const [name, type] of [
+    ["category", "string"],
+    ["brand", "string"],
+    ["in_stock", "bool"],
+    ["price", "float"],
+  ] as const) {
+    const response = await admin("PUT", `/features/item/${name}`, { type });
+    expect(response.status).toBe(200);
+  }
 });
 afterAll(async () => {
   await origin?.stop();
@@ -132,6 +142,24 @@ describe("rules admin API (.error)", () => {
       400,
       "invalid_parameter",
       "rules.1.position: position already taken by rule 0",
+    );
+  });
+
+  it("refuses features the registry does not declare, or of a type the rule cannot read", async () => {
+    await expectError(
+      await admin("PUT", "/rules/home", {
+        rules: [
+          { kind: "filter_purchased" },
+          { kind: "boost", when: { feature: "colour", op: "eq", value: "red" }, weight: 2 },
+          { kind: "bury", when: { feature: "brand", op: "range", min: 3 }, weight: 0.5 },
+          { kind: "filter_out_of_stock", feature: "price" },
+        ],
+      }),
+      400,
+      "invalid_parameter",
+      'rules.1.when.feature: unknown item feature "colour"; ' +
+        'rules.2.when.feature: item feature "brand" is string; this rule needs int or float; ' +
+        'rules.3.feature: item feature "price" is float; this rule needs bool',
     );
   });
 
