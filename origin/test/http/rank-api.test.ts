@@ -245,3 +245,29 @@ describe("demo model (seeded)", () => {
     expect(body.items.every((item) => item.score > 0 && item.score < 1)).toBe(true);
   });
 });
+
+describe("a graph the feature registry no longer satisfies", () => {
+  it("answers 409 on rank and shows why on GET, instead of serving a wrong matrix (.error)", async () => {
+    expect((await admin("PUT", "/features/item/boost", { type: "float", default: 0 })).status).toBe(
+      200,
+    );
+    const graph = {
+      nodes: [{ id: "item", entity: "item", key: [{ input: "candidate" }] }],
+      columns: [{ node: "item", feature: "boost" }],
+    };
+    const linear = { format: "linear", version: 1, weights: [1], bias: 0 };
+    expect((await admin("PUT", "/models/stale", { model: linear, graph })).status).toBe(200);
+    const request = { modelId: "stale", candidates: ["i00001"], context: CONTEXT };
+    expect((await rank(request)).status).toBe(200);
+    expect((await admin("DELETE", "/features/item/boost")).status).toBe(200);
+    await expectError(
+      await rank(request),
+      409,
+      "conflict",
+      "no longer matches the feature registry",
+    );
+    const body = ModelGetResponse.parse(await (await admin("GET", "/models/stale")).json());
+    expect(body.plan).toBeNull();
+    expect(body.planError).toContain('columns[0]: unknown feature "boost" of entity item');
+  });
+});
