@@ -1,3 +1,4 @@
+import { MAX_FEATURES_PER_GROUP, MAX_GROUPS } from "#shared/features/serving";
 import { ApiError, describeZodIssues } from "#shared/http/api-error";
 import {
   GRAPH_INPUTS,
@@ -109,7 +110,10 @@ export function compileGraph(input: unknown, snapshot: RegistrySnapshot): GraphP
   };
 
   /** Checks `node.feature` exists and has an allowed type; returns the type or null. */
+  // Nodes something reads from; a node nobody reads would cost a store read for nothing.
+  const used = new Set<string>();
   const checkRef = (where: string, ref: { node: string; feature: string }): string | null => {
+    used.add(ref.node);
     const i = nodeIndex.get(ref.node);
     if (i === undefined) {
       problems.push(`${where}: unknown node "${ref.node}"`);
@@ -197,6 +201,14 @@ export function compileGraph(input: unknown, snapshot: RegistrySnapshot): GraphP
     }
   });
 
+  graph.nodes.forEach((node, i) => {
+    if (!used.has(node.id) && node.features.length === 0) {
+      problems.push(
+        `${nodeAt(i)}: fetches nothing (no column or key reads it and it lists no features)`,
+      );
+    }
+  });
+
   const levels = problems.length === 0 ? nodeLevels(graph.nodes, nodeIndex, problems) : null;
   if (problems.length > 0 || levels === null) throw new GraphValidationError(problems);
 
@@ -252,6 +264,20 @@ export function compileGraph(input: unknown, snapshot: RegistrySnapshot): GraphP
     if (!found) level.push(group);
     group.nodes.push(i);
   });
+  // What one FeatureServer.get accepts: a graph it would refuse at rank time is refused now.
+  planLevels.forEach((groups, level) => {
+    if (groups.length > MAX_GROUPS) {
+      problems.push(`level ${level} reads ${groups.length} entities; at most ${MAX_GROUPS}`);
+    }
+  });
+  for (const fetch of entities) {
+    if (fetch.features.length > MAX_FEATURES_PER_GROUP) {
+      problems.push(
+        `entity ${fetch.entity}: ${fetch.features.length} features; at most ${MAX_FEATURES_PER_GROUP}`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new GraphValidationError(problems);
 
   const columns: CompiledColumn[] = graph.columns.map((column) => {
     const name = columnName(column);

@@ -117,6 +117,32 @@ export function retrievalGraphSuite(target: StoreTarget): void {
       ]);
     });
 
+    it("refuses a node nothing reads from", () => {
+      const columns = world.graph.columns.filter((c) => !("node" in c) || c.node !== "ir");
+      expect(problemsOf({ ...world.graph, columns })).toEqual([
+        'nodes[4] "ir": fetches nothing (no column or key reads it and it lists no features)',
+      ]);
+    });
+
+    it("refuses a level that reads more entities than one feature request holds", async () => {
+      const names = Array.from({ length: 17 }, (_, i) => `lv${i}${world.id}`);
+      for (const name of names) {
+        const entity = await world.registry.putEntity({
+          name,
+          keyParts: ["item"],
+          description: "",
+        });
+        expect(entity.ok).toBe(true);
+        const feature = await world.registry.putFeature({ entity: name, name: "x", type: "int" });
+        expect(feature.ok).toBe(true);
+      }
+      const graph = {
+        nodes: names.map((entity, i) => ({ id: `n${i}`, entity, key: [{ input: "candidate" }] })),
+        columns: names.map((_, i) => ({ node: `n${i}`, feature: "x" })),
+      };
+      expect(problemsOf(graph)).toEqual(["level 0 reads 17 entities; at most 16"]);
+    });
+
     it("refuses an unknown input and a malformed graph", () => {
       expect(problemsOf(withNode(0, { key: [{ input: "deviceId" }] }))).toEqual([
         'nodes[0] "item".key[0]: unknown input "deviceId" (expected one of candidate, userId, sessionId, region, surface)',

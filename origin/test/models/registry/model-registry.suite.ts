@@ -62,7 +62,10 @@ export function modelRegistrySuite(target: StoreTarget): void {
       );
       expect(bad.status).toBe(400);
       expect(bad.message).toContain("xgboost-json model: ");
-      const graph = { ...world.graph, columns: [{ node: "item", feature: "cat" }] };
+      const graph = {
+        ...world.graph,
+        columns: [{ node: "item", feature: "cat" }, ...world.graph.columns.slice(1)],
+      };
       const badGraph = await refusal(registry.upload("ranker", { model: small, graph }));
       expect(badGraph.message).toBe(
         "graph: columns[0]: item.cat is a string feature; columns must be numbers (int, float, bool)",
