@@ -3,14 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RankResponse } from "#shared/api/rank";
+import { EMPTY_REGISTRY } from "#shared/features/registry-document";
+import { ApiError } from "#shared/http/api-error";
 import { ModelGetResponse } from "#shared/models/registry";
 import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
 import { loadOriginConfig } from "../../src/config/origin-config.js";
+import { buildSnapshot } from "../../src/features/registry/registry-snapshot.js";
 import { loadModel } from "../../src/models/load-model.js";
+import type { ModelRegistry } from "../../src/models/registry/model-registry.js";
 import { syntheticXgboostJson } from "../../src/models/synthetic/synthetic-forests.js";
+import { compileGraph } from "../../src/proxy/compile-graph.js";
 import { DEMO_GRAPH } from "../../src/proxy/demo-graph.js";
+import { rankCandidates } from "../../src/proxy/rank-candidates.js";
 import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { StoreError } from "../../src/store/port.js";
 
 const SECRET = "rank-api-test-secret";
 const ADMIN_TOKEN = "rank-admin-token-0123456789";
@@ -18,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), "reco-rank-api-"));
 const logPath = join(dir, "feature-log.ndjson");
 const MODEL_TEXT = syntheticXgboostJson({ trees: 60, depth: 5, features: 6, seed: 11 });
 const CANDIDATES = Array.from({ length: 200 }, (_, i) => `i${String(i + 1).padStart(5, "0")}`);
-const CONTEXT = { userId: "u0001", region: "eu-test", surface: "home" };
+const CONTEXT = { userId: "u0001", region: "eu-test", surface: "home" as const };
 let origin: RunningOrigin;
 
 beforeAll(async () => {
@@ -269,5 +276,44 @@ describe("a graph the feature registry no longer satisfies", () => {
     const body = ModelGetResponse.parse(await (await admin("GET", "/models/stale")).json());
     expect(body.plan).toBeNull();
     expect(body.planError).toContain('columns[0]: unknown feature "boost" of entity item');
+  });
+});
+
+describe("rank when the feature store fails", () => {
+  it("answers 503 store_unavailable, not 500, and reports the store error once", async () => {
+    const snapshot = buildSnapshot(EMPTY_REGISTRY);
+    const graph = {
+      nodes: [
+        { id: "ir", entity: "item_region", key: [{ input: "candidate" }, { input: "region" }] },
+      ],
+      columns: [{ node: "ir", feature: "ctr_24h" }],
+    };
+    const active = {
+      id: "m",
+      version: 1,
+      model: loadModel(JSON.stringify({ format: "linear", version: 1, weights: [1], bias: 0 })),
+      graph,
+      plan: compileGraph(graph, snapshot),
+    };
+    const models = { resolve: async () => active, planFor: () => active.plan };
+    const failing = {
+      get: async () => {
+        throw new StoreError("timeout", "batchGet: timed out");
+      },
+    };
+    const seen: StoreError[] = [];
+    const error = await rankCandidates(
+      {
+        models: models as unknown as ModelRegistry,
+        features: failing,
+        onStoreError: (e) => seen.push(e),
+      },
+      { modelId: "m", candidates: ["i1"], context: CONTEXT },
+      "req-1",
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(503);
+    expect((error as ApiError).code).toBe("store_unavailable");
+    expect(seen.map((e) => e.code)).toEqual(["timeout"]);
   });
 });
