@@ -11,7 +11,7 @@ import { FeatureRegistry } from "../../origin/src/features/registry/feature-regi
 import { FeatureServer } from "../../origin/src/features/serving/feature-server.js";
 import { writeFeatures } from "../../origin/src/features/write/write-features.js";
 import { AerospikeStore } from "../../origin/src/store/aerospike/aerospike-store.js";
-import { LmdbStore } from "../../origin/src/store/lmdb/lmdb-store.js";
+import { LmdbStore, RECORD_STRUCTURES_KEY } from "../../origin/src/store/lmdb/lmdb-store.js";
 import type { StorePort } from "../../origin/src/store/port.js";
 import { type Measurement, type MeasureOptions, measurePair } from "../lib/measure.js";
 
@@ -175,6 +175,7 @@ export async function lmdbFeaturesBench(options: MeasureOptions): Promise<Measur
     fixture = await prepare(store, "bench", "l");
     const records = root.openDB<{ b: Record<string, unknown> }, [string, string, string]>({
       name: "records",
+      sharedStructuresKey: RECORD_STRUCTURES_KEY,
     });
     const f = fixture;
     const pickBins = (record: { b: Record<string, unknown> } | undefined, bins: string[]) => {
