@@ -1,13 +1,14 @@
 /**
  * `npm run bench [suite...]`: runs the benchmark suites, prints one table and
  * writes `bench/results/<suite>.json`. Numbers are measured here, never
- * asserted in tests. Suites: store, features, events, scoring (add more as issues land).
+ * asserted in tests. Suites: store, features, events, scoring, rank (add more as issues land).
  */
 import Aerospike from "aerospike";
 import type { Measurement, MeasureOptions } from "./lib/measure.js";
 import { printTable, ratios, writeResults } from "./lib/report.js";
 import { eventsBench } from "./suites/events.js";
 import { aerospikeFeaturesBench, lmdbFeaturesBench } from "./suites/features.js";
+import { rankSuite } from "./suites/rank.js";
 import { scoringSuite } from "./suites/scoring.js";
 import { aerospikeStoreBench, lmdbStoreBench } from "./suites/store.js";
 
@@ -41,6 +42,7 @@ const suites: Record<string, () => Promise<Measurement[]>> = {
   },
   events: () => eventsBench(latency, process.env.AEROSPIKE_HOSTS),
   scoring: () => scoringSuite(latency),
+  rank: () => rankSuite(latency, process.env.AEROSPIKE_HOSTS),
 };
 
 async function main(): Promise<void> {

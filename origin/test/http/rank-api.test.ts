@@ -239,6 +239,32 @@ describe("POST /internal/rank", () => {
   });
 });
 
+describe("business rules in rank", () => {
+  it("applies the surface's rules after scoring and explains them in the reasons", async () => {
+    const put = await admin("PUT", "/rules/pdp", {
+      rules: [{ kind: "filter_out_of_stock" }, { kind: "pin", itemId: "i00150", position: 1 }],
+    });
+    expect(put.status).toBe(200);
+    const response = await rank({
+      modelId: "demo-ranker",
+      candidates: CANDIDATES,
+      context: { ...CONTEXT, surface: "pdp" },
+    });
+    expect(response.status).toBe(200);
+    const body = RankResponse.parse(await response.json());
+    // The demo catalog marks about 8% of items out of stock: they are gone, the pin leads.
+    expect(body.items.length).toBeLessThan(CANDIDATES.length);
+    expect(body.items[0]?.id).toBe("i00150");
+    expect(body.items[0]?.reason).toContain("pinned at 1");
+    const home = RankResponse.parse(
+      await (
+        await rank({ modelId: "demo-ranker", candidates: CANDIDATES, context: CONTEXT })
+      ).json(),
+    );
+    expect(home.items).toHaveLength(CANDIDATES.length);
+  });
+});
+
 describe("demo model (seeded)", () => {
   it("ranks with the seeded demo model on a fresh demo origin", async () => {
     const response = await rank({
