@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { AcceptedEvent, EventType } from "#shared/api/events";
+import { fixturesDir } from "../../origin/test/support/fixtures-dir.js";
 
 /** The UCI Online Retail data set (see ../shared/fixtures/online-retail.SOURCE.md). */
-export const ONLINE_RETAIL_CSV = fileURLToPath(
-  new URL("../../../shared/fixtures/online-retail.csv", import.meta.url),
-);
+export const ONLINE_RETAIL_CSV = join(fixturesDir(), "online-retail.csv");
 
 /** One CSV line (RFC 4180 quoting, no embedded newlines in this file) into its fields. */
 function parseLine(line: string): string[] {

@@ -1,13 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { expect } from "vitest";
+import { fixturesDir } from "../support/fixtures-dir.js";
 
-/** The repo root, from this file's location (origin/test/models/). */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-
-/** `../shared/fixtures/gbdt/boosters` beside the repo; see its SOURCE.md. */
-export const BOOSTERS_DIR = resolve(repoRoot, "../shared/fixtures/gbdt/boosters");
+/** `gbdt/boosters` in the shared fixtures (`../shared/fixtures` beside the repo); see its SOURCE.md. */
+export const BOOSTERS_DIR = join(fixturesDir(), "gbdt/boosters");
 
 /**
  * Fails (never skips) when the reference files are absent, so a missing
