@@ -5,7 +5,6 @@ import Aerospike from "aerospike";
 import { open } from "lmdb";
 import type { FeatureDefinitionInput } from "#shared/features/definitions";
 import { recordKeys } from "../../origin/src/catalog/record-keys.js";
-import { loadStoreConfig } from "../../origin/src/config/origin-config.js";
 import { featureSet } from "../../origin/src/features/layout.js";
 import { FeatureRegistry } from "../../origin/src/features/registry/feature-registry.js";
 import { FeatureServer } from "../../origin/src/features/serving/feature-server.js";
@@ -13,6 +12,7 @@ import { writeFeatures } from "../../origin/src/features/write/write-features.js
 import { AerospikeStore } from "../../origin/src/store/aerospike/aerospike-store.js";
 import { LmdbStore, RECORD_STRUCTURES_KEY } from "../../origin/src/store/lmdb/lmdb-store.js";
 import type { StorePort } from "../../origin/src/store/port.js";
+import { aerospikeBenchConfig } from "../lib/aerospike-bench-config.js";
 import { type Measurement, type MeasureOptions, measurePair } from "../lib/measure.js";
 
 /**
@@ -205,14 +205,7 @@ export async function aerospikeFeaturesBench(
   hosts: string,
   options: MeasureOptions,
 ): Promise<Measurement[]> {
-  const config = loadStoreConfig({
-    STORE: "aerospike",
-    AEROSPIKE_HOSTS: hosts,
-    AEROSPIKE_NAMESPACE: process.env.AEROSPIKE_NAMESPACE,
-    // Loading 11,000 wide records competes with whatever else the box runs: be patient.
-    AEROSPIKE_WRITE_TIMEOUT_MS: "10000",
-  });
-  if (config.kind !== "aerospike") throw new Error("expected aerospike config");
+  const config = aerospikeBenchConfig(hosts);
   const id = Date.now().toString(36);
   const store = await AerospikeStore.connect(config);
   // Baseline: the official client's batchRead of the same bins with the same timeout.

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import type { FeatureDefinitionInput } from "#shared/features/definitions";
 import type { RetrievalGraphInput } from "#shared/models/graph";
 import { recordKeys } from "../../origin/src/catalog/record-keys.js";
-import { loadStoreConfig } from "../../origin/src/config/origin-config.js";
 import { featureRecordKey } from "../../origin/src/features/layout.js";
 import { FeatureRegistry } from "../../origin/src/features/registry/feature-registry.js";
 import { FeatureServer } from "../../origin/src/features/serving/feature-server.js";
@@ -16,6 +15,7 @@ import { rankCandidates } from "../../origin/src/proxy/rank-candidates.js";
 import { AerospikeStore } from "../../origin/src/store/aerospike/aerospike-store.js";
 import { LmdbStore } from "../../origin/src/store/lmdb/lmdb-store.js";
 import type { StorePort } from "../../origin/src/store/port.js";
+import { aerospikeBenchConfig } from "../lib/aerospike-bench-config.js";
 import { type Measurement, type MeasureOptions, measure, measurePair } from "../lib/measure.js";
 
 /** The shape: 200 candidates, 40 columns, a 300-tree depth-6 forest. */
@@ -276,14 +276,7 @@ export async function rankSuite(options: MeasureOptions, hosts?: string): Promis
     rmSync(dir, { recursive: true, force: true });
   }
   if (hosts) {
-    const config = loadStoreConfig({
-      STORE: "aerospike",
-      AEROSPIKE_HOSTS: hosts,
-      AEROSPIKE_NAMESPACE: process.env.AEROSPIKE_NAMESPACE,
-      // Loading 12,000 records competes with whatever else the box runs: be patient.
-      AEROSPIKE_WRITE_TIMEOUT_MS: "10000",
-    });
-    if (config.kind !== "aerospike") throw new Error("expected aerospike config");
+    const config = aerospikeBenchConfig(hosts);
     const store = await AerospikeStore.connect(config);
     try {
       const fixture = await prepare(store, config.namespace, Date.now().toString(36));
