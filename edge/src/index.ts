@@ -3,6 +3,9 @@ import { createEdgeApp } from "./app.js";
 import type { EdgeBindings } from "./env.js";
 import { deliverEvents } from "./events/deliver-events.js";
 
+export { RegionHotStore } from "./hot/region-hot-store.js";
+export { SessionState } from "./session/session-state.js";
+
 const app = createEdgeApp();
 
 export default {
