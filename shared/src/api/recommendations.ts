@@ -48,6 +48,13 @@ export const RecommendationResponse = z.object({
 });
 export type RecommendationResponse = z.infer<typeof RecommendationResponse>;
 
+/** Most candidates the edge may hand the origin to re-rank (one rank call's worth). */
+export const MAX_ORIGIN_CANDIDATES = 500;
+/** Most session items the edge forwards; older ones add little signal. */
+export const MAX_RECENT_ITEMS = 50;
+/** Item ids sent to the origin become store keys, so no "|" (the key-part separator). */
+const itemKey = id.regex(/^[^|]+$/, 'must not contain "|"');
+
 /** Body of the edge -> origin `POST /internal/recommendations` call. */
 export const OriginRecommendationRequest = z.object({
   surface: Surface,
@@ -56,13 +63,27 @@ export const OriginRecommendationRequest = z.object({
   userId: id.optional(),
   sessionId: id.optional(),
   itemId: id.optional(),
+  /** Item ids the edge already retrieved; when present the origin re-ranks these instead of retrieving its own. */
+  candidates: z.array(itemKey).min(1).max(MAX_ORIGIN_CANDIDATES).optional(),
+  /** The session's item ids the edge knows, newest first: the request lens of the fallback ladder. */
+  recentItems: z.array(itemKey).max(MAX_RECENT_ITEMS).optional(),
 });
 export type OriginRecommendationRequest = z.infer<typeof OriginRecommendationRequest>;
 
+export const OriginRecommendedItem = RecommendedItem.extend({
+  /** Short and human-readable: why the item is where it is (model, rule or fallback step). */
+  reason: z.string().optional(),
+});
+export type OriginRecommendedItem = z.infer<typeof OriginRecommendedItem>;
+
 /** What the origin answers; the edge adds tier, stale and degraded. */
 export const OriginRecommendationResponse = z.object({
-  items: z.array(RecommendedItem),
+  items: z.array(OriginRecommendedItem),
   lens: Lens,
+  /** The model version that scored the list, when one did. */
+  model: z.object({ id: z.string(), version: z.number().int().positive() }).optional(),
+  /** The experiment arm the caller fell into, when the surface runs an experiment. */
+  arm: z.string().optional(),
   /** Epoch ms at which the data behind the list was computed. */
   computedAt: z.number().int().nonnegative(),
 });
