@@ -32,6 +32,8 @@ export default defineConfig({
               bindings: {
                 ORIGIN_URL: inject("originUrl"),
                 ORIGIN_SIGNING_SECRET: inject("originSigningSecret"),
+                SESSION_COOKIE_SECRET: "edge-test-session-cookie-secret",
+                SHOPPER_TOKEN_SECRET: "edge-test-shopper-token-secret",
                 REGION: "edge-test",
               },
             },

@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const secret = devSecret();
   const adminToken = devSecret("dev-admin-token");
+  const cookieSecret = devSecret("dev-session-cookie-secret");
+  const shopperTokenSecret = devSecret("dev-shopper-token-secret");
   const origin = await startOriginProcess(
     {
       ORIGIN_PORT: String(ORIGIN_PORT),
@@ -85,6 +87,10 @@ async function main(): Promise<void> {
       `ORIGIN_URL:${origin.url}`,
       "--var",
       `ORIGIN_SIGNING_SECRET:${secret}`,
+      "--var",
+      `SESSION_COOKIE_SECRET:${cookieSecret}`,
+      "--var",
+      `SHOPPER_TOKEN_SECRET:${shopperTokenSecret}`,
     ],
     { env: wranglerEnv(root), stdio: ["ignore", "inherit", "inherit"], detached: true },
   );

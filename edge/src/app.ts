@@ -5,8 +5,9 @@ import type { EdgeBindings } from "./env.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerEvents } from "./routes/v1_events.js";
 import { registerRecommendations } from "./routes/v1_recommendations.js";
+import { type ShopperVariables, shopperIdentity } from "./security/shopper-identity.js";
 
-export type EdgeApp = { Bindings: EdgeBindings; Variables: RequestIdVariables };
+export type EdgeApp = { Bindings: EdgeBindings; Variables: RequestIdVariables & ShopperVariables };
 
 /** The edge worker's app, built once per isolate. */
 export function createEdgeApp(): Hono<EdgeApp> {
@@ -15,6 +16,8 @@ export function createEdgeApp(): Hono<EdgeApp> {
   installErrorHandling(app, (error) => {
     console.error("unhandled error", error instanceof Error ? error.message : String(error));
   });
+  // Every shopper-facing route knows who asks (`c.get("shopper")`).
+  app.use("/v1/*", shopperIdentity());
   registerHealthz(app);
   registerRecommendations(app);
   registerEvents(app);

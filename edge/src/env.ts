@@ -5,4 +5,8 @@
 export interface EdgeBindings extends Env {
   /** HMAC key shared with the origin (`.dev.vars` locally, `wrangler secret put` in production). */
   ORIGIN_SIGNING_SECRET: string;
+  /** HMAC key of the edge's own session cookie; only the edge knows it. */
+  SESSION_COOKIE_SECRET: string;
+  /** HS256 key the store's backend signs shopper tokens with (shared with that backend only). */
+  SHOPPER_TOKEN_SECRET: string;
 }

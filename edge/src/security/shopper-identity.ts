@@ -1,0 +1,80 @@
+import type { MiddlewareHandler } from "hono";
+import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import { ApiError } from "#shared/http/api-error";
+import { edgeConfig } from "../config/edge-config.js";
+import type { EdgeBindings } from "../env.js";
+import { verifyShopperToken } from "./verify-shopper-token.js";
+
+/**
+ * Who is asking. `sessionId` always comes from the edge's own signed cookie
+ * (issued on the first request); `userId` only from a verified shopper token.
+ */
+export type Shopper = { sessionId: string; userId?: string; newSession: boolean };
+export type ShopperVariables = { shopper: Shopper };
+
+/** Cookie holding the edge-issued session id (HMAC-signed, HttpOnly). */
+export const SESSION_COOKIE = "reco_sid";
+// 400 days is the longest Max-Age browsers keep (RFC 6265bis); a session id is not a secret credential.
+const SESSION_MAX_AGE_S = 400 * 24 * 3600;
+/** What the edge itself issues: a UUID. Anything else in a validly signed cookie is refused too. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header.trim());
+  if (!match?.[1]) throw new ApiError("invalid_token", "Authorization must be 'Bearer <jwt>'");
+  return match[1];
+}
+
+/**
+ * Identifies the shopper of every `/v1/*` request and sets `c.get("shopper")`.
+ *
+ * - Anonymous by default: the session id comes from the signed `reco_sid`
+ *   cookie; a missing or tampered cookie gets a fresh id and a new cookie.
+ * - Signed in: `Authorization: Bearer <jwt>` minted by the store's backend
+ *   (HS256, `sub` + `exp` required); a bad or expired token is 401 `invalid_token`.
+ * - A `userId` query parameter asks for that user's personalised list: it needs
+ *   that user's token (401 `unauthorized` without one, 403 `forbidden` for another user's).
+ * - The `sessionId` query parameter never chooses the session: the cookie wins,
+ *   so nobody reads another session's list by guessing or copying its id.
+ */
+export function shopperIdentity(): MiddlewareHandler<{
+  Bindings: EdgeBindings;
+  Variables: ShopperVariables;
+}> {
+  return async (c, next) => {
+    const config = edgeConfig(c.env);
+    const token = bearerToken(c.req.header("authorization"));
+    const userId = token ? await verifyShopperToken(token, config.shopperTokenSecret) : undefined;
+    const asked = c.req.query("userId");
+    if (asked !== undefined && asked !== userId) {
+      if (userId === undefined) {
+        throw new ApiError(
+          "unauthorized",
+          "userId needs that shopper's token (Authorization: Bearer)",
+        );
+      }
+      throw new ApiError("forbidden", "the token belongs to another user than userId");
+    }
+
+    const cookie = await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE);
+    let shopper: Shopper;
+    if (typeof cookie === "string" && SESSION_ID.test(cookie)) {
+      shopper = { sessionId: cookie, userId, newSession: false };
+    } else {
+      shopper = { sessionId: crypto.randomUUID(), userId, newSession: true };
+      const url = new URL(c.req.url);
+      await setSignedCookie(c, SESSION_COOKIE, shopper.sessionId, config.sessionCookieSecret, {
+        path: "/",
+        httpOnly: true,
+        // Browsers drop Secure cookies over plain http, which is how `npm run dev` serves loopback.
+        secure: !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)),
+        sameSite: "Lax",
+        maxAge: SESSION_MAX_AGE_S,
+      });
+    }
+    c.set("shopper", shopper);
+    await next();
+  };
+}
