@@ -5,6 +5,7 @@ import type { EdgeBindings } from "./env.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerEvents } from "./routes/v1_events.js";
 import { registerRecommendations } from "./routes/v1_recommendations.js";
+import { rateLimit, requestSizeLimits } from "./security/request-limits.js";
 import { type ShopperVariables, shopperIdentity } from "./security/shopper-identity.js";
 
 export type EdgeApp = { Bindings: EdgeBindings; Variables: RequestIdVariables & ShopperVariables };
@@ -16,8 +17,9 @@ export function createEdgeApp(): Hono<EdgeApp> {
   installErrorHandling(app, (error) => {
     console.error("unhandled error", error instanceof Error ? error.message : String(error));
   });
-  // Every shopper-facing route knows who asks (`c.get("shopper")`).
-  app.use("/v1/*", shopperIdentity());
+  // Every shopper-facing route: oversized requests refused before any work (413), then
+  // who asks (`c.get("shopper")`), then that client's rate (429).
+  app.use("/v1/*", requestSizeLimits(), shopperIdentity(), rateLimit());
   registerHealthz(app);
   registerRecommendations(app);
   registerEvents(app);
