@@ -1,0 +1,60 @@
+import type { Surface } from "#shared/api/recommendations";
+
+/** What one cached answer depends on. */
+export interface CacheKeyParts {
+  region: string;
+  surface: Surface;
+  /** A signed-in user, else a session with events, else the shared anonymous segment. */
+  userId?: string;
+  sessionId?: string;
+  /** The session snapshot's version: the shopper's own events bump it, so the key changes. */
+  sessionVersion: number;
+  /** Request context that changes the list (current item, k, …). */
+  context: Readonly<Record<string, string | number | undefined>>;
+  /** Active model of the surface, e.g. `demo@3`, or `none`. */
+  model: string;
+}
+
+/**
+ * Who the answer is for. A new anonymous visitor (no events yet) gets the
+ * region's segment list, shared by every such visitor: that is where most
+ * cache hits come from; anyone with history gets their own entry.
+ */
+export function audienceOf(
+  parts: Pick<CacheKeyParts, "region" | "surface" | "userId" | "sessionId" | "sessionVersion">,
+): string {
+  if (parts.userId) return `u:${parts.userId}`;
+  if (parts.sessionId && parts.sessionVersion > 0) return `s:${parts.sessionId}`;
+  return `seg:${parts.region}`;
+}
+
+/** FNV-1a over the context, so keys stay short whatever the context holds. */
+function contextHash(context: CacheKeyParts["context"]): string {
+  let h = 0x811c9dc5;
+  const text = Object.keys(context)
+    .sort()
+    .map((name) => `${name}=${context[name] ?? ""}`)
+    .join("&");
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36);
+}
+
+/**
+ * The inference-cache key: audience, surface, context hash, model and session version.
+ *
+ * @example
+ * inferenceCacheKey({ region: "eu", surface: "home", sessionVersion: 0, context: { k: 10 }, model: "demo@1" })
+ * // "seg:eu|home|1x2y3z|demo@1|0"
+ */
+export function inferenceCacheKey(parts: CacheKeyParts): string {
+  return [
+    audienceOf(parts),
+    parts.surface,
+    contextHash(parts.context),
+    parts.model,
+    parts.sessionVersion,
+  ].join("|");
+}
