@@ -1,5 +1,7 @@
 import type { RankRequest, RankResponse } from "#shared/api/rank";
 import { ApiError } from "#shared/http/api-error";
+import type { CompiledExperiment } from "../experiments/assign-arm.js";
+import { chooseModel, type ModelChoice } from "../experiments/choose-model.js";
 import type { FeatureLog } from "../features/logging/feature-log.js";
 import type { ModelRegistry } from "../models/registry/model-registry.js";
 import { StoreError } from "../store/port.js";
@@ -7,10 +9,12 @@ import { type BusinessRulesHook, noBusinessRules } from "./business-rules-hook.j
 import { executeGraph, type FeatureSource } from "./execute-graph.js";
 
 export interface RankDeps {
-  models: ModelRegistry;
+  models: Pick<ModelRegistry, "resolve" | "resolveVersion" | "planFor">;
   features: FeatureSource;
   log?: FeatureLog;
   rules?: BusinessRulesHook;
+  /** The surface's experiment (`ExperimentsStore.current`); absent = no experiments. */
+  experiments?: { current(surface: string): CompiledExperiment | null };
   onStoreError?: (error: StoreError) => void;
 }
 
@@ -18,9 +22,10 @@ export interface RankDeps {
 const LOG_ENTITY = "rank";
 
 /**
- * One re-rank: the model's active version → its retrieval graph (batched
- * feature reads) → `model.predict` on the matrix → business rules → the
- * list, best first. Unknown model: 404; a graph the registry no longer
+ * One re-rank: the model version the surface's experiment assigns (or the
+ * named model's active version) → its retrieval graph (batched feature
+ * reads) → `model.predict` on the matrix → business rules → the list, best
+ * first. Unknown model or version: 404; a graph the registry no longer
  * satisfies: 409; the store failing: 503.
  */
 export async function rankCandidates(
@@ -28,9 +33,28 @@ export async function rankCandidates(
   request: RankRequest,
   requestId: string,
 ): Promise<RankResponse> {
+  const { context } = request;
+  const choice = await chooseModel(deps.models, {
+    userId: context.userId,
+    sessionId: context.sessionId,
+    modelId: request.modelId,
+    experiment: deps.experiments?.current(context.surface) ?? null,
+  }).catch(storeDown(deps));
+  if (!choice) {
+    throw new ApiError("not_found", `no modelId given and surface ${context.surface} has no model`);
+  }
+  return rankWith(deps, choice, request, requestId);
+}
+
+/** {@link rankCandidates} once the model version is chosen (the recommendations ladder chooses first). */
+export async function rankWith(
+  deps: RankDeps,
+  choice: ModelChoice,
+  request: Omit<RankRequest, "modelId">,
+  requestId: string,
+): Promise<RankResponse> {
   const started = performance.now();
-  const active = await deps.models.resolve(request.modelId).catch(storeDown(deps));
-  if (!active) throw new ApiError("not_found", `no model ${request.modelId}`);
+  const active = choice.model;
   const plan = deps.models.planFor(active);
   const graph = await executeGraph(plan, deps.features, request.candidates, request.context).catch(
     storeDown(deps),
@@ -51,16 +75,17 @@ export async function rankCandidates(
     };
   });
   const rules = deps.rules ?? noBusinessRules;
-  const items = await rules(ranked, { ...request.context, modelId: request.modelId });
+  const items = await rules(ranked, { ...request.context, modelId: active.id });
 
   deps.log?.logMatrix(
-    { modelId: active.id, modelVersion: String(active.version), requestId },
+    { modelId: active.id, modelVersion: String(active.version), requestId, arm: choice.arm },
     { entity: LOG_ENTITY, keys: request.candidates, features: graph.columns, values: graph.matrix },
   );
   const response: RankResponse = {
     requestId,
     modelId: active.id,
     modelVersion: active.version,
+    ...(choice.arm === undefined ? {} : { arm: choice.arm }),
     items,
     timing: {
       graphMs: fetched - started,
@@ -84,7 +109,7 @@ export async function rankCandidates(
   return response;
 }
 
-function storeDown(deps: RankDeps) {
+export function storeDown(deps: Pick<RankDeps, "onStoreError">) {
   return (error: unknown): never => {
     // The store being slow or down is ours, not the caller's: 503, and the edge falls back.
     if (error instanceof StoreError) {

@@ -20,6 +20,7 @@ export function registerInternalRank(app: Hono, deps: OriginDeps): void {
         features: deps.features.server,
         log: deps.features.log,
         rules,
+        experiments: deps.experiments,
         onStoreError: (err) => deps.logger.warn({ err }, "rank feature read failed"),
       },
       request,

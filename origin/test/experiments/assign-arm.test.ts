@@ -71,7 +71,7 @@ describe("assignArm", () => {
     const before = compileExperiment(SPLIT);
     const after = compileExperiment({
       ...SPLIT,
-      arms: SPLIT.arms.map((arm) => ({ ...arm, version: arm.version + 10 })),
+      arms: SPLIT.arms.map((arm) => ({ ...arm, version: (arm.version ?? 1) + 10 })),
     });
     for (const unit of UNITS) {
       expect(assignArm(after, unit).name).toBe(assignArm(before, unit).name);

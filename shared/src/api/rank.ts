@@ -15,7 +15,8 @@ const Id = z
 /** `POST /internal/rank` (signed). */
 export const RankRequest = z
   .object({
-    modelId: ModelId,
+    /** Omitted: the surface's model, as its experiment assigns (404 if the surface has none). */
+    modelId: ModelId.optional(),
     candidates: z
       .array(Id)
       .min(1)
@@ -54,6 +55,8 @@ export const RankResponse = z.object({
   requestId: z.string(),
   modelId: ModelId,
   modelVersion: z.number().int().positive(),
+  /** The experiment arm that chose the model version, when the surface runs one. */
+  arm: z.string().optional(),
   items: z.array(RankedItem),
   timing: z.object({ graphMs: z.number(), scoringMs: z.number(), totalMs: z.number() }),
   debug: z

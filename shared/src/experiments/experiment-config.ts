@@ -17,7 +17,12 @@ export const ExperimentArm = z.strictObject({
     .max(40)
     .regex(/^[A-Za-z0-9_.-]+$/, "expected letters, digits, _ . -"),
   modelId: z.string().min(1).max(128),
-  version: z.number().int().min(1),
+  /**
+   * The model version this arm scores with; omitted, the arm follows the
+   * model's active version (so a one-arm "experiment" binds a surface to a
+   * model, and activation or rollback in the registry moves it).
+   */
+  version: z.number().int().min(1).optional(),
   /** Relative share of traffic (integers, e.g. 90 and 10). */
   weight: z.number().int().positive(),
 });

@@ -27,10 +27,13 @@ export interface FeatureLogOptions {
   logger?: Logger;
 }
 
+/** A model-proxy log line also names the experiment arm that chose the model version. */
+export type MatrixLogContext = FeatureLogContext & { arm?: string };
+
 /** What is kept until the flush; serialised off the request path. */
 interface Pending {
   ts: number;
-  context: FeatureLogContext;
+  context: MatrixLogContext;
   entity: string;
   features: readonly string[];
   rows: { key: string; values: readonly (ServedValue | null)[] }[];
@@ -50,7 +53,8 @@ function matrixRows(matrix: FeatureMatrix): Pending["rows"] {
 /**
  * The training log: a deterministic sample (by request id) of the feature
  * vectors actually served, appended as NDJSON lines
- * `{ ts, requestId, modelId, modelVersion, entity, key, features }`.
+ * `{ ts, requestId, modelId, modelVersion, arm?, entity, key, features }`
+ * (`arm` when an experiment chose the model version).
  * Requests only queue references; a timer serialises and appends them.
  */
 export class FeatureLog {
@@ -93,7 +97,7 @@ export class FeatureLog {
    * For the model proxy: logs the matrix it fed a model, under the same
    * sampling decision, so training rows match what the model saw.
    */
-  logMatrix(context: FeatureLogContext, matrix: FeatureMatrix, ts = Date.now()): void {
+  logMatrix(context: MatrixLogContext, matrix: FeatureMatrix, ts = Date.now()): void {
     if (!this.sampled(context.requestId)) return;
     this.queue({
       ts,
@@ -117,6 +121,8 @@ export class FeatureLog {
           requestId: entry.context.requestId,
           modelId: entry.context.modelId,
           modelVersion: entry.context.modelVersion,
+          // Absent (not null) outside experiments, so old readers see the same lines.
+          ...(entry.context.arm === undefined ? {} : { arm: entry.context.arm }),
           entity: entry.entity,
           key: row.key,
           features,

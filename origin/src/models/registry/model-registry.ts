@@ -19,6 +19,8 @@ export const DEFAULT_MODEL_POLL_MS = 1_000;
 const UNKNOWN_MODEL_TTL_MS = 1_000;
 /** Generation conflicts come from concurrent admins; a few retries settle them. */
 const MAX_CHANGE_ATTEMPTS = 20;
+/** Pinned (non-active) versions kept parsed per process: a few experiment arms, not every version ever named. */
+const MAX_PINNED_VERSIONS = 16;
 /** Record-name prefix under `meta`. */
 export const MODEL_RECORD_PREFIX = "model";
 
@@ -58,6 +60,8 @@ interface CacheEntry {
 export class ModelRegistry {
   private readonly cache = new Map<string, Promise<CacheEntry>>();
   private readonly versions = new Map<string, ActiveModel>();
+  /** Versions named explicitly (experiment arms), parsed once; oldest use evicted first. */
+  private readonly pinned = new Map<string, Promise<ActiveModel>>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
   private readonly now: () => number;
@@ -208,6 +212,52 @@ export class ModelRegistry {
     this.cache.set(id, pending);
     pending.catch(() => this.cache.delete(id));
     return (await pending).active;
+  }
+
+  /**
+   * A specific version of `id` (an experiment arm), parsed once and cached
+   * per process like the active one. `null` if there is no such model;
+   * 404 `ApiError` if the model exists but has no such version.
+   */
+  async resolveVersion(id: string, version: number): Promise<ActiveModel | null> {
+    const active = await this.resolve(id);
+    if (!active) return null;
+    if (active.version === version) return active;
+    const cacheKey = `${id}:${version}`;
+    let pending = this.pinned.get(cacheKey);
+    if (pending) {
+      // Refresh its place in the eviction order.
+      this.pinned.delete(cacheKey);
+    } else {
+      pending = this.loadPinned(id, version);
+      pending.catch(() => this.pinned.delete(cacheKey));
+    }
+    this.pinned.set(cacheKey, pending);
+    while (this.pinned.size > MAX_PINNED_VERSIONS) {
+      const oldest = this.pinned.keys().next().value as string;
+      this.pinned.delete(oldest);
+    }
+    return pending;
+  }
+
+  private async loadPinned(id: string, version: number): Promise<ActiveModel> {
+    const entry = await this.cache.get(id);
+    // The head this process serves lists the version, or it was never uploaded.
+    if (!entry?.head?.versions.some((v) => v.version === version)) {
+      const { head } = await this.records.readHead(id);
+      if (!head?.versions.some((v) => v.version === version)) {
+        throw new ApiError("not_found", `model ${id} has no version ${version}`);
+      }
+    }
+    const stored = await this.records.readVersion(id, version);
+    if (!stored) throw new Error(`model ${id} version ${version} is in the head but not stored`);
+    return {
+      id,
+      version,
+      model: loadModel(stored.source, stored.format),
+      graph: stored.graph,
+      plan: null,
+    };
   }
 
   /** The active graph's plan for the current feature registry (compiled once per registry version). */
