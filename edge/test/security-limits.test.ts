@@ -35,30 +35,21 @@ describe("request size limits (.security)", () => {
 
   it("honours a smaller MAX_QUERY_BYTES from the vars", async () => {
     await expectError(
-      await fetchWith(
-        { MAX_QUERY_BYTES: "64" } as Partial<EdgeBindings>,
-        `${LIST}&itemId=${"x".repeat(80)}`,
-      ),
+      await fetchWith({ MAX_QUERY_BYTES: "64" }, `${LIST}&itemId=${"x".repeat(80)}`),
       413,
       "payload_too_large",
       "64 bytes",
     );
-    expect((await fetchWith({ MAX_QUERY_BYTES: "64" } as Partial<EdgeBindings>, LIST)).status).toBe(
-      200,
-    );
+    expect((await fetchWith({ MAX_QUERY_BYTES: "64" }, LIST)).status).toBe(200);
   });
 
   it("refuses a declared body over MAX_BODY_BYTES before reading it", async () => {
     const body = JSON.stringify({ events: [{ pad: "x".repeat(4_000) }] });
-    const response = await fetchWith(
-      { MAX_BODY_BYTES: "2048" } as Partial<EdgeBindings>,
-      "/v1/events",
-      {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json", "content-length": String(body.length) },
-      },
-    );
+    const response = await fetchWith({ MAX_BODY_BYTES: "2048" }, "/v1/events", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "content-length": String(body.length) },
+    });
     await expectError(response, 413, "payload_too_large", "2048 bytes");
   });
 
@@ -70,22 +61,18 @@ describe("request size limits (.security)", () => {
         controller.close();
       },
     });
-    const response = await fetchWith(
-      { MAX_BODY_BYTES: "2048" } as Partial<EdgeBindings>,
-      "/v1/events",
-      {
-        method: "POST",
-        body: stream,
-        headers: { "content-type": "application/json" },
-      },
-    );
+    const response = await fetchWith({ MAX_BODY_BYTES: "2048" }, "/v1/events", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json" },
+    });
     await expectError(response, 413, "payload_too_large", "2048 bytes");
   });
 });
 
 describe("per-client rate limits (.security)", () => {
   // Three requests at once, then (at 0.01/s) one more only after 100 s: nothing refills mid-test.
-  const tight = { RATE_LIMIT_PER_SECOND: "0.01", RATE_LIMIT_BURST: "3" } as Partial<EdgeBindings>;
+  const tight = { RATE_LIMIT_PER_SECOND: "0.01", RATE_LIMIT_BURST: "3" };
 
   /** A fresh signed session cookie, as a browser would hold it after its first request. */
   async function newSession(): Promise<string> {
@@ -138,7 +125,7 @@ describe("per-client rate limits (.security)", () => {
   });
 
   it("is off when RATE_LIMIT_PER_SECOND is 0", async () => {
-    const off = { RATE_LIMIT_PER_SECOND: "0", RATE_LIMIT_BURST: "1" } as Partial<EdgeBindings>;
+    const off = { RATE_LIMIT_PER_SECOND: "0", RATE_LIMIT_BURST: "1" };
     const cookie = await newSession();
     const seen = [];
     for (let i = 0; i < 3; i++)
