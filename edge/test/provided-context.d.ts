@@ -5,5 +5,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     originUrl: string;
     originSigningSecret: string;
+    /** Bearer token of the origin's `/admin` API. */
+    originAdminToken: string;
   }
 }

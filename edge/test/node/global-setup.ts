@@ -13,17 +13,21 @@ import type {} from "../provided-context.js";
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), "reco-edge-test-"));
   const secret = `edge-test-${crypto.randomUUID()}`;
+  // Lets tests change models, rules and experiments through the origin's admin API.
+  const adminToken = `edge-admin-${crypto.randomUUID()}`;
   const origin = await startOriginProcess({
     ORIGIN_SIGNING_SECRET: secret,
     LMDB_PATH: join(dir, "lmdb"),
     SEED_DEMO_DATA: "true",
     REGION: "edge-test",
+    ADMIN_TOKEN: adminToken,
   }).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   });
   project.provide("originUrl", origin.url);
   project.provide("originSigningSecret", secret);
+  project.provide("originAdminToken", adminToken);
   return async () => {
     await origin.stop();
     rmSync(dir, { recursive: true, force: true });
