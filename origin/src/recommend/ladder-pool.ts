@@ -39,12 +39,15 @@ function roundRobin(lists: readonly (readonly string[])[]): string[] {
  * business items of the session's categories); the user lens (the same from
  * the user's history); the business lens (regional trending, the regional
  * popularity list, the global one). Each step only adds what earlier steps
- * did not, and the items the shopper is looking at now are never proposed.
+ * did not, and the items the shopper is looking at or saw recently are
+ * never proposed (the edge's own candidates excepted).
  * Pure: the caller reads the signals (`readLadderSignals`).
  */
 export function buildLadderPool(signals: LadderSignals, options: PoolOptions): PoolEntry[] {
   const pool: PoolEntry[] = [];
-  const seen = new Set<string>(signals.requestSeeds);
+  // What the shopper is looking at or saw recently is context, not a recommendation.
+  const context = [...signals.requestSeeds, ...signals.userSeeds];
+  const seen = new Set<string>(context);
   const add = (ids: Iterable<string>, lens: Lens, reason: (id: string) => string): void => {
     for (const id of ids) {
       if (pool.length >= options.size) return;
@@ -57,7 +60,7 @@ export function buildLadderPool(signals: LadderSignals, options: PoolOptions): P
     // The edge's candidates may include what the shopper saw; the edge chose them, keep them.
     seen.clear();
     add(options.candidates, "request", () => "retrieved at the edge");
-    for (const seed of signals.requestSeeds) seen.add(seed);
+    for (const seed of context) seen.add(seed);
   }
 
   const business = [...signals.trending, ...signals.regionalPopular, ...signals.globalPopular];

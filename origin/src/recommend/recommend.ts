@@ -18,7 +18,7 @@ import { readLadderSignals, type SignalDeps } from "./ladder-signals.js";
 /** Candidates the model scores per k asked: room for rules to filter and still fill the page. */
 const POOL_PER_ITEM = 3;
 /** A small page still gives the model a real choice. */
-const MIN_POOL = 50;
+export const MIN_POOL = 50;
 
 export interface RecommendDeps extends SignalDeps {
   /** Absent: this origin has no model registry; the ladder's own order answers. */
@@ -49,10 +49,10 @@ export async function recommend(
     readLadderSignals(deps, request).catch(onStoreError),
     deps.rank ? chooseSurfaceModel(deps, request) : Promise.resolve(null),
   ]);
-  const size = Math.min(
-    MAX_ORIGIN_CANDIDATES,
-    Math.max(request.k * POOL_PER_ITEM, MIN_POOL, request.candidates?.length ?? 0),
-  );
+  // The edge's candidates are the pool (the ladder only tops up a list shorter than k).
+  const size = request.candidates
+    ? Math.max(request.candidates.length, request.k)
+    : Math.min(MAX_ORIGIN_CANDIDATES, Math.max(request.k * POOL_PER_ITEM, MIN_POOL));
   const pool = buildLadderPool(signals, {
     size,
     region: request.region,
