@@ -2,21 +2,26 @@
  * `npx tsx bench/stream-processor.ts [lmdb|aerospike]`: events/s of the stream
  * processor alone (no HTTP, no event log) on realistic batches, with several
  * batches in flight as the ingestion route would have. Prints one line.
+ * `EVENTS=online-retail` replays the events suite's data (bench/README.md)
+ * instead of the synthetic mix.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Aerospike from "aerospike";
+import type { AcceptedEvent } from "#shared/api/events";
 import { loadOriginConfig } from "../origin/src/config/origin-config.js";
 import { AerospikeStore } from "../origin/src/store/aerospike/aerospike-store.js";
 import { LmdbStore } from "../origin/src/store/lmdb/lmdb-store.js";
 import type { StorePort } from "../origin/src/store/port.js";
 import { createStreamProcessor } from "../origin/src/stream/stream-processor.js";
+import { onlineRetailEvents } from "./lib/online-retail-events.js";
 import { shopperEvents } from "./lib/shopper-events.js";
 
 const BATCH = Number(process.env.BATCH ?? 500);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 4);
 const TOTAL = Number(process.env.TOTAL ?? 200_000);
+const EVENTS = process.env.EVENTS ?? "synthetic";
 
 async function open(kind: string): Promise<{ store: StorePort; ns: string; done: () => void }> {
   if (kind === "aerospike") {
@@ -41,23 +46,44 @@ async function open(kind: string): Promise<{ store: StorePort; ns: string; done:
   };
 }
 
+/** The events suite's events (~3 per CSV row), served in order. */
+function retail(prefix: string): (count: number) => AcceptedEvent[] {
+  const events = onlineRetailEvents({
+    prefix,
+    now: Date.now(),
+    region: "eu",
+    maxRows: Math.ceil((TOTAL + BATCH) / 2.5),
+  });
+  let at = 0;
+  return (count) => {
+    const out = events.slice(at, at + count);
+    at += out.length;
+    return out;
+  };
+}
+
 async function main(): Promise<void> {
   const kind = process.argv[2] ?? "lmdb";
   const { store, ns, done } = await open(kind);
   const prefix = `b${Date.now().toString(36)}`;
-  const next = shopperEvents({
-    users: 3_000,
-    sessions: 5_000,
-    items: 5_000,
-    categories: 50,
-    regions: ["eu", "us"],
-    startTs: Date.now() - TOTAL,
-    prefix,
-  });
+  const next =
+    EVENTS === "online-retail"
+      ? retail(prefix)
+      : shopperEvents({
+          users: 3_000,
+          sessions: 5_000,
+          items: 5_000,
+          categories: 50,
+          regions: ["eu", "us"],
+          startTs: Date.now() - TOTAL,
+          prefix,
+        });
   const processor = createStreamProcessor({ store, ns, region: "eu" });
   // Warm-up: caches, JIT, first records.
   await processor.apply(next(BATCH));
-  const batches = Array.from({ length: Math.ceil(TOTAL / BATCH) }, () => next(BATCH));
+  const batches = Array.from({ length: Math.ceil(TOTAL / BATCH) }, () => next(BATCH)).filter(
+    (batch) => batch.length === BATCH,
+  );
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   let index = 0;

@@ -1,11 +1,4 @@
-import {
-  decayPeriod,
-  decayWeight,
-  featureRecordKey,
-  joinKey,
-  regionalBin,
-  topKey,
-} from "../features/layout.js";
+import { decayPeriod, decayWeight } from "../features/layout.js";
 import type { BinValue } from "../store/port.js";
 import type { SessionTouch } from "./event-writes.js";
 import type { BatchWrites } from "./record-batch.js";
@@ -23,42 +16,56 @@ export const CO_VISIT_PARTNERS = 5;
  * newest first) exactly as the writes will change it: each event's items go
  * to the front, and every touched item x and each of the items right behind
  * it get each other added, weighted by the time of the touch. One batch or
- * one event at a time give the same pairs.
+ * one event at a time give the same pairs. `regional` is the processor's
+ * `cv.<region>` bin.
  */
 export function addCoVisits(
   batch: BatchWrites,
   touches: readonly SessionTouch[],
   prior: BinValue | undefined,
-  context: { ns: string; region: string },
+  regional: string,
 ): void {
   const { bin, storage } = CO_VISITED;
-  const regional = regionalBin(bin, context.region);
   const cap = SESSION_FEATURES.recentItems.cap;
   let list: string[] = Array.isArray(prior)
     ? prior.filter((item): item is string => typeof item === "string")
     : [];
   for (const touch of touches) {
-    const block = new Set(touch.items);
-    list = [...touch.items, ...list.filter((item) => !block.has(item))].slice(0, cap);
+    list = pushFront(list, touch.items, cap);
     const period = decayPeriod(touch.ts, storage.halfLifeSeconds);
     const weight = decayWeight(touch.ts, storage.halfLifeSeconds);
-    touch.items.forEach((item, at) => {
-      const partners = list.slice(at + 1, at + 1 + CO_VISIT_PARTNERS);
-      if (partners.length === 0) return;
-      const own = batch.record(
-        featureRecordKey(context.ns, "item_region", joinKey([item, touch.region])),
-      );
-      for (const partner of partners) {
-        own.mapAdd(regional, topKey(period, partner), weight, true);
-        const other = batch.record(
-          featureRecordKey(context.ns, "item_region", joinKey([partner, touch.region])),
-        );
-        other.mapAdd(regional, topKey(period, item), weight, true);
+    const count = touch.items.length;
+    for (let at = 0; at < count; at++) {
+      const end = Math.min(list.length, at + 1 + CO_VISIT_PARTNERS);
+      if (end <= at + 1) continue;
+      const item = list[at] as string;
+      const own = batch.record2("item_region", item, touch.region);
+      for (let p = at + 1; p < end; p++) {
+        const partner = list[p] as string;
+        own.topAdd(regional, period, partner, weight);
+        const other = batch.record2("item_region", partner, touch.region);
+        other.topAdd(regional, period, item, weight);
         other.stamp(bin);
         other.readSize(regional);
       }
       own.stamp(bin);
       own.readSize(regional);
-    });
+    }
   }
+}
+
+/** `items` (distinct) to the front of `list`, earlier copies removed, capped. */
+function pushFront(list: string[], items: readonly string[], cap: number): string[] {
+  if (items.length === 1) {
+    const item = items[0] as string;
+    if (list[0] === item) return list;
+    const out = [item];
+    for (const other of list) {
+      if (out.length >= cap) break;
+      if (other !== item) out.push(other);
+    }
+    return out;
+  }
+  const block = new Set(items);
+  return [...items, ...list.filter((item) => !block.has(item))].slice(0, cap);
 }

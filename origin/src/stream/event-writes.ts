@@ -1,25 +1,11 @@
 import type { AcceptedEvent } from "#shared/api/events";
-import {
-  bucketIndex,
-  bucketKey,
-  decayPeriod,
-  decayWeight,
-  featureRecordKey,
-  joinKey,
-  regionalBin,
-  topKey,
-} from "../features/layout.js";
-import {
-  COUNTER_OF_TYPE,
-  INTEREST_WEIGHTS,
-  TRENDING_WEIGHTS,
-  touchesItems,
-} from "./event-weights.js";
+import { bucketIndex, decayPeriod, decayWeight } from "../features/layout.js";
+import { INTEREST_WEIGHTS, TRENDING_WEIGHTS, touchesItems } from "./event-weights.js";
 import type { BatchWrites } from "./record-batch.js";
 import { INTENT_HALF_LIFE_SECONDS, SESSION_TTL_SECONDS } from "./session-intent.js";
 import {
   AFFINITY,
-  itemRegionCounters,
+  type RegionalBins,
   SESSION_FEATURES,
   TRENDING,
   USER_FEATURES,
@@ -33,9 +19,8 @@ import type { WindowTrims } from "./window-trims.js";
 export const USER_CATEGORY_TTL_SECONDS = 26 * 7 * 24 * 3600;
 
 export interface BatchContext {
-  ns: string;
-  /** The region this processor writes for: it owns the `<bin>.<region>` bins. */
-  region: string;
+  /** The bins of the region this processor writes for: it owns the `<bin>.<region>` bins. */
+  bins: RegionalBins;
   /** Processing time (epoch ms): window trims and event-time clamping are relative to it. */
   now: number;
   /** Category per item id, from the catalog (events may override). */
@@ -47,7 +32,7 @@ export interface BatchContext {
 /** One event's items a session touched, for co-visitation once the session's prior items are known. */
 export interface SessionTouch {
   /** The event's touched items, in the event's order (pushed to the front as one block). */
-  items: string[];
+  items: readonly string[];
   /** Event time (clamped to now). */
   ts: number;
   /** Region of the event (item_region key part). */
@@ -57,8 +42,13 @@ export interface SessionTouch {
 /** Session id -> its touches in this batch, oldest first. */
 export type SessionTouches = Map<string, SessionTouch[]>;
 
-function unique(values: readonly string[]): string[] {
-  return values.length < 2 ? [...values] : [...new Set(values)];
+/** The event's items, each once (almost always one item: no copy then). */
+function unique(values: readonly string[]): readonly string[] {
+  return values.length < 2 ? values : [...new Set(values)];
+}
+
+function categoryOf(event: AcceptedEvent, item: string, context: BatchContext): string | undefined {
+  return event.context?.category ?? context.categories.get(item);
 }
 
 /**
@@ -73,64 +63,27 @@ export function addEventWrites(
 ): void {
   const ts = Math.min(event.ts, context.now);
   const items = unique(event.itemIds);
-  const categoryOf = (item: string) => event.context?.category ?? context.categories.get(item);
   const touched = touchesItems(event.type) ? items : [];
-  const interest = INTEREST_WEIGHTS[event.type];
 
   if (event.userId !== undefined) {
-    addUserWrites(batch, event.userId, event, ts, touched, items, categoryOf, context);
+    addUserWrites(batch, event.userId, event, ts, touched, items, context);
   }
   if (event.sessionId !== undefined) {
-    const session = batch.record(featureRecordKey(context.ns, "session", event.sessionId));
-    session.ttl = SESSION_TTL_SECONDS;
-    const { lastActions, recentItems, intentScores, intentCategory } = SESSION_FEATURES;
-    const actions =
-      event.type === "search"
-        ? [`search:${event.context?.query ?? ""}`]
-        : touched.map((item) => `${event.type}:${item}`);
-    if (actions.length > 0) {
-      session.pushFront(lastActions.bin, actions, { unique: false, cap: lastActions.cap });
-      session.stamp(lastActions.bin);
-    }
-    if (touched.length > 0) {
-      session.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
-      session.stamp(recentItems.bin);
-      let sessionTouches = touches.get(event.sessionId);
-      if (!sessionTouches) {
-        sessionTouches = [];
-        touches.set(event.sessionId, sessionTouches);
-      }
-      sessionTouches.push({ items: touched, ts, region: event.region });
-    }
-    if (interest !== 0) {
-      const period = decayPeriod(ts, INTENT_HALF_LIFE_SECONDS);
-      const weight = interest * decayWeight(ts, INTENT_HALF_LIFE_SECONDS);
-      for (const item of items) {
-        const category = categoryOf(item);
-        if (category === undefined) continue;
-        session.mapAdd(intentScores.bin, topKey(period, category), weight, true);
-        session.read(intentScores.bin);
-        session.read(intentCategory.bin);
-      }
-    }
+    addSessionWrites(batch, event.sessionId, event, ts, touched, items, context, touches);
   }
 
-  const counter = COUNTER_OF_TYPE[event.type];
-  if (counter !== undefined) {
-    const counters = itemRegionCounters(counter);
+  const counters = context.bins.counters[event.type];
+  if (counters.length > 0) {
     for (const item of items) {
-      const key = joinKey([item, event.region]);
-      const record = batch.record(featureRecordKey(context.ns, "item_region", key));
-      for (const { bin, storage } of counters) {
-        const regional = regionalBin(bin, context.region);
-        const buckets = Math.ceil(storage.windowSeconds / storage.bucketSeconds);
-        const oldest = bucketIndex(context.now, storage.bucketSeconds) - buckets + 1;
-        record.mapAdd(regional, bucketKey(bucketIndex(ts, storage.bucketSeconds)), 1);
-        const lowestKept = bucketKey(oldest);
-        if (context.windowTrims.due(key, regional, lowestKept)) {
-          record.trimBelow(regional, lowestKept);
+      const record = batch.record2("item_region", item, event.region);
+      const recordId = record.key.key;
+      for (const counter of counters) {
+        record.bucketAdd(counter.regional, bucketIndex(ts, counter.bucketSeconds), 1);
+        const oldest = bucketIndex(context.now, counter.bucketSeconds) - counter.buckets + 1;
+        if (context.windowTrims.due(recordId, counter.regional, oldest)) {
+          record.trimBelow(counter.regional, oldest);
         }
-        record.stamp(bin);
+        record.stamp(counter.bin);
       }
     }
   }
@@ -138,13 +91,64 @@ export function addEventWrites(
   const trending = TRENDING_WEIGHTS[event.type];
   if (trending > 0 && items.length > 0) {
     const { bin, storage } = TRENDING;
-    const record = batch.record(featureRecordKey(context.ns, "region", event.region));
-    const regional = regionalBin(bin, context.region);
+    const record = batch.record("region", event.region);
+    const regional = context.bins.trending;
     const period = decayPeriod(ts, storage.halfLifeSeconds);
     const weight = trending * decayWeight(ts, storage.halfLifeSeconds);
-    for (const item of items) record.mapAdd(regional, topKey(period, item), weight, true);
+    for (const item of items) record.topAdd(regional, period, item, weight);
     record.stamp(bin);
     record.readSize(regional);
+  }
+}
+
+function addSessionWrites(
+  batch: BatchWrites,
+  sessionId: string,
+  event: AcceptedEvent,
+  ts: number,
+  touched: readonly string[],
+  items: readonly string[],
+  context: BatchContext,
+  touches: SessionTouches,
+): void {
+  const session = batch.record("session", sessionId);
+  session.ttl = SESSION_TTL_SECONDS;
+  const { lastActions, recentItems, intentScores, intentCategory } = SESSION_FEATURES;
+  if (event.type === "search") {
+    session.pushFront(lastActions.bin, [`search:${event.context?.query ?? ""}`], {
+      unique: false,
+      cap: lastActions.cap,
+    });
+    session.stamp(lastActions.bin);
+  } else if (touched.length > 0) {
+    session.pushFront(
+      lastActions.bin,
+      touched.map((item) => `${event.type}:${item}`),
+      { unique: false, cap: lastActions.cap },
+    );
+    session.stamp(lastActions.bin);
+  }
+  if (touched.length > 0) {
+    session.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
+    session.stamp(recentItems.bin);
+    let sessionTouches = touches.get(sessionId);
+    if (!sessionTouches) {
+      sessionTouches = [];
+      touches.set(sessionId, sessionTouches);
+    }
+    sessionTouches.push({ items: touched, ts, region: event.region });
+  }
+  const interest = INTEREST_WEIGHTS[event.type];
+  if (interest !== 0) {
+    const period = decayPeriod(ts, INTENT_HALF_LIFE_SECONDS);
+    const weight = interest * decayWeight(ts, INTENT_HALF_LIFE_SECONDS);
+    for (const item of items) {
+      const category = categoryOf(event, item, context);
+      if (category === undefined) continue;
+      session.topAdd(intentScores.bin, period, category, weight);
+      session.read(intentScores.bin);
+      session.read(intentCategory.bin);
+    }
   }
 }
 
@@ -155,15 +159,18 @@ function addUserWrites(
   ts: number,
   touched: readonly string[],
   items: readonly string[],
-  categoryOf: (item: string) => string | undefined,
   context: BatchContext,
 ): void {
-  const user = batch.record(featureRecordKey(context.ns, "user", userId));
+  const user = batch.record("user", userId);
   const { recentItems, recentCategories, purchasedItems } = USER_FEATURES;
   if (touched.length > 0) {
     user.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
     user.stamp(recentItems.bin);
-    const categories = unique(touched.map(categoryOf).filter((c): c is string => c !== undefined));
+    const categories: string[] = [];
+    for (const item of touched) {
+      const category = categoryOf(event, item, context);
+      if (category !== undefined && !categories.includes(category)) categories.push(category);
+    }
     if (categories.length > 0) {
       user.pushFront(recentCategories.bin, categories, { unique: true, cap: recentCategories.cap });
       user.stamp(recentCategories.bin);
@@ -176,16 +183,14 @@ function addUserWrites(
   const interest = INTEREST_WEIGHTS[event.type];
   if (interest === 0) return;
   const { bin, storage } = AFFINITY;
-  const periodKey = bucketKey(decayPeriod(ts, storage.halfLifeSeconds));
+  const period = decayPeriod(ts, storage.halfLifeSeconds);
   const weight = interest * decayWeight(ts, storage.halfLifeSeconds);
   for (const item of items) {
-    const category = categoryOf(item);
+    const category = categoryOf(event, item, context);
     if (category === undefined) continue;
-    const record = batch.record(
-      featureRecordKey(context.ns, "user_category", joinKey([userId, category])),
-    );
+    const record = batch.record2("user_category", userId, category);
     record.ttl = USER_CATEGORY_TTL_SECONDS;
-    record.mapAdd(regionalBin(bin, context.region), periodKey, weight, true);
+    record.bucketAdd(context.bins.affinity, period, weight, true);
     record.stamp(bin);
   }
 }

@@ -1,5 +1,8 @@
+import { EventType } from "#shared/api/events";
 import type { FeatureDefinition, Storage } from "#shared/features/definitions";
+import { regionalBin } from "../features/layout.js";
 import { SYSTEM_FEATURES } from "../features/system-features.js";
+import { COUNTER_OF_TYPE } from "./event-weights.js";
 
 /**
  * The system features the stream processor writes, resolved once, with the
@@ -74,3 +77,44 @@ export function itemRegionCounters(prefix: string): WindowCounter[] {
 
 export const CO_VISITED = decayedTop("item_region", "co_visited");
 export const TRENDING = decayedTop("region", "trending");
+
+/** One window counter as the processor of one region writes it. */
+export interface RegionalCounter {
+  /** The feature's bin (its `_t` stamp). */
+  bin: string;
+  /** `<bin>.<region>`: the map this region adds to. */
+  regional: string;
+  bucketSeconds: number;
+  /** Buckets in the window (the oldest kept is `current - buckets + 1`). */
+  buckets: number;
+}
+
+/** The bins one region's processor writes, with the region resolved once (no string per event). */
+export interface RegionalBins {
+  affinity: string;
+  trending: string;
+  coVisited: string;
+  /** Counters an event type feeds (1 h and 24 h), empty for types without one. */
+  counters: Readonly<Record<EventType, readonly RegionalCounter[]>>;
+}
+
+export function regionalBins(region: string): RegionalBins {
+  const counters = {} as Record<EventType, RegionalCounter[]>;
+  for (const type of EventType.options) {
+    const prefix = COUNTER_OF_TYPE[type];
+    counters[type] = prefix
+      ? itemRegionCounters(prefix).map(({ bin, storage }) => ({
+          bin,
+          regional: regionalBin(bin, region),
+          bucketSeconds: storage.bucketSeconds,
+          buckets: Math.ceil(storage.windowSeconds / storage.bucketSeconds),
+        }))
+      : [];
+  }
+  return {
+    affinity: regionalBin(AFFINITY.bin, region),
+    trending: regionalBin(TRENDING.bin, region),
+    coVisited: regionalBin(CO_VISITED.bin, region),
+    counters,
+  };
+}

@@ -1,11 +1,9 @@
-import pLimit from "p-limit";
 import type { AcceptedEvent } from "#shared/api/events";
-import { featureRecordKey, featureSet, regionalBin, WRITTEN_AT_BIN } from "../features/layout.js";
+import { featureRecordKey, featureSet, WRITTEN_AT_BIN } from "../features/layout.js";
 import {
   type BinValue,
   type OperateRequest,
   type OperateResult,
-  type RecordKey,
   StoreError,
   type StorePort,
 } from "../store/port.js";
@@ -14,9 +12,15 @@ import { addCoVisits } from "./co-visitation.js";
 import { addEventWrites, type BatchContext, type SessionTouches } from "./event-writes.js";
 import { BatchWrites } from "./record-batch.js";
 import { intentCategory } from "./session-intent.js";
-import { CO_VISITED, type DecayedTop, SESSION_FEATURES, TRENDING } from "./stream-features.js";
+import {
+  CO_VISITED,
+  type DecayedTop,
+  regionalBins,
+  SESSION_FEATURES,
+  TRENDING,
+} from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
-import { needsTrim, trimTop } from "./top-trim.js";
+import { needsTrim, type TopTrim, trimTops } from "./top-trim.js";
 import { WindowTrims } from "./window-trims.js";
 
 export interface StreamProcessorOptions {
@@ -33,12 +37,6 @@ export interface StreamProcessorOptions {
    * would make the ingestion layer apply them twice; the next write retries.
    */
   logger?: { warn(details: object, message: string): void };
-  /**
-   * Follow-up writes (intent, trims) in flight per process, across
-   * concurrent `apply` calls: 256 keeps LMDB's shared commits full and stays
-   * under Aerospike's connection pools.
-   */
-  concurrency?: number;
 }
 
 const SESSION_SET = featureSet("session");
@@ -52,10 +50,11 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
  * categories not cached and one batched read of the sessions' recent items
  * (co-visitation replays them), then one atomic `operate` per distinct
  * record, all in one `operateMany` (one LMDB transaction, Aerospike batch
- * writes). Follow-ups run with bounded concurrency: a session's intent
- * category is set from the scores its operate read back, oversized top maps
- * are trimmed. Counters are adds that commute, so
- * concurrent batches and per-region bins need no coordination.
+ * writes). Follow-ups are batched too: the sessions whose intent category
+ * moved (from the scores their operate read back) in one `operateMany`, and
+ * oversized top maps in one batched read and one `operateMany` of trims.
+ * Counters are adds that commute, so concurrent batches and per-region bins
+ * need no coordination.
  *
  * @example
  * const processor = createStreamProcessor({ store, ns: "reco", region: "eu" });
@@ -64,41 +63,20 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
 export function createStreamProcessor(options: StreamProcessorOptions): StreamProcessor {
   const { store, ns, region } = options;
   const now = options.now ?? Date.now;
-  const limit = pLimit(options.concurrency ?? 256);
   const categories = new CategoryLookup(store, ns, now);
   const windowTrims = new WindowTrims();
+  const bins = regionalBins(region);
 
-  /** Sets the session's intent if the argmax moved, unless another write got there first. */
-  async function updateIntent(key: RecordKey, result: OperateResult, at: number): Promise<void> {
-    const { intentScores, intentCategory: intent } = SESSION_FEATURES;
-    if (!(intentScores.bin in result.bins)) return;
-    const next = intentCategory(result.bins[intentScores.bin], at);
-    if (next === (result.bins[intent.bin] ?? "")) return;
-    await limit(async () => {
-      try {
-        await store.operate(
-          key,
-          [
-            { op: "put", bin: intent.bin, value: next },
-            { op: "mapPut", bin: WRITTEN_AT_BIN, key: intent.bin, value: at },
-          ],
-          // A newer write to the session computed its own argmax after ours: it wins.
-          { expectGen: result.gen },
-        );
-      } catch (error) {
-        if (!(error instanceof StoreError && error.code === "generation_conflict")) throw error;
-      }
-    });
-  }
-
-  /** After a record's write: the session's intent, or trimming of an oversized top map. */
-  function followUp(key: RecordKey, result: OperateResult, at: number): Promise<void> | null {
-    if (key.set === SESSION_SET) return updateIntent(key, result, at);
-    const top = TOPS_BY_SET.get(key.set);
-    if (!top) return null;
-    const bin = regionalBin(top.bin, region);
-    if (!needsTrim(result.bins[bin], top.storage.n)) return null;
-    return limit(() => trimTop(store, key, bin, top.storage, at));
+  /**
+   * Sets the intent of sessions whose argmax moved, each under a generation
+   * check: a newer write to the session computed its own argmax and wins.
+   */
+  async function updateIntents(moved: OperateRequest[]): Promise<number> {
+    if (moved.length === 0) return 0;
+    const results = await store.operateMany(moved);
+    return results.filter(
+      (result) => result instanceof StoreError && result.code !== "generation_conflict",
+    ).length;
   }
 
   async function apply(events: readonly AcceptedEvent[]): Promise<void> {
@@ -106,21 +84,21 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const at = now();
     const sorted = [...events].sort((a, b) => a.ts - b.ts);
     const lookup: string[] = [];
+    const sessionIds = new Set<string>();
     for (const event of sorted) {
       if (event.context?.category === undefined) lookup.push(...event.itemIds);
+      if (event.sessionId !== undefined) sessionIds.add(event.sessionId);
     }
-    const sessionIds = new Set<string>();
-    for (const event of sorted) if (event.sessionId !== undefined) sessionIds.add(event.sessionId);
     const [known, priorSessions] = await Promise.all([
       categories.categories(lookup),
       readRecentItems([...sessionIds]),
     ]);
-    const context: BatchContext = { ns, region, now: at, categories: known, windowTrims };
-    const batch = new BatchWrites();
+    const context: BatchContext = { bins, now: at, categories: known, windowTrims };
+    const batch = new BatchWrites(ns);
     const touches: SessionTouches = new Map();
     for (const event of sorted) addEventWrites(batch, event, context, touches);
     for (const [sessionId, sessionTouches] of touches) {
-      addCoVisits(batch, sessionTouches, priorSessions.get(sessionId), context);
+      addCoVisits(batch, sessionTouches, priorSessions.get(sessionId), bins.coVisited);
     }
 
     const requests: OperateRequest[] = [];
@@ -134,21 +112,40 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       });
     }
     const results = await store.operateMany(requests);
-    const followUps: Promise<void>[] = [];
+    const moved: OperateRequest[] = [];
+    const oversized: TopTrim[] = [];
     let failure: StoreError | null = null;
     results.forEach((result, i) => {
       if (result instanceof StoreError) {
         failure ??= result;
         return;
       }
-      const next = followUp((requests[i] as OperateRequest).key, result, at);
-      if (next) followUps.push(next);
+      const key = (requests[i] as OperateRequest).key;
+      if (key.set === SESSION_SET) {
+        const intent = intentUpdate(result, at);
+        if (intent) moved.push({ key, ...intent });
+        return;
+      }
+      const top = TOPS_BY_SET.get(key.set);
+      if (!top) return;
+      const bin = top === TRENDING ? bins.trending : bins.coVisited;
+      if (needsTrim(result.bins[bin], top.storage.n))
+        oversized.push({ key, bin, top: top.storage });
     });
-    const settled = await Promise.allSettled(followUps);
-    const failed = settled.filter((s) => s.status === "rejected");
-    if (failed.length > 0) {
+    const [intents, trims] = await Promise.allSettled([
+      updateIntents(moved),
+      trimTops(store, oversized, at),
+    ]);
+    const failed = [intents, trims].map((outcome) =>
+      outcome.status === "rejected"
+        ? String(outcome.reason)
+        : outcome.value > 0
+          ? `${outcome.value} records failed`
+          : null,
+    );
+    if (failed.some((f) => f !== null)) {
       options.logger?.warn(
-        { failed: failed.length, error: String((failed[0] as PromiseRejectedResult).reason) },
+        { intents: failed[0], trims: failed[1] },
         "stream follow-up writes failed (session intent or top-map trim); the next write retries",
       );
     }
@@ -173,4 +170,22 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   }
 
   return { apply };
+}
+
+/** The write setting a session's intent, if the argmax of the scores it read back moved. */
+function intentUpdate(
+  result: OperateResult,
+  at: number,
+): Pick<OperateRequest, "operations" | "options"> | null {
+  const { intentScores, intentCategory: intent } = SESSION_FEATURES;
+  if (!(intentScores.bin in result.bins)) return null;
+  const next = intentCategory(result.bins[intentScores.bin], at);
+  if (next === (result.bins[intent.bin] ?? "")) return null;
+  return {
+    operations: [
+      { op: "put", bin: intent.bin, value: next },
+      { op: "mapPut", bin: WRITTEN_AT_BIN, key: intent.bin, value: at },
+    ],
+    options: { expectGen: result.gen },
+  };
 }

@@ -1,6 +1,12 @@
 import { decayedValue } from "../features/layout.js";
 import { splitTopKey } from "../features/storage-read.js";
-import { type BinValue, type RecordKey, StoreError, type StorePort } from "../store/port.js";
+import {
+  type BinValue,
+  type OperateRequest,
+  type RecordKey,
+  StoreError,
+  type StorePort,
+} from "../store/port.js";
 
 /**
  * A decayed_top map is trimmed when it holds more than 4n entries, down to
@@ -43,30 +49,57 @@ export function needsTrim(size: BinValue | undefined, n: number): boolean {
   return typeof size === "number" && size > TOP_TRIM_ABOVE * n;
 }
 
+/** A decayed_top bin due for trimming. */
+export interface TopTrim {
+  key: RecordKey;
+  bin: string;
+  top: { n: number; halfLifeSeconds: number };
+}
+
 /**
- * Trims an oversized decayed_top bin with a read-modify-write under a
- * generation check. Only this region's writer touches its `<bin>.<region>`
- * bin, so a conflict means one of our own adds landed: re-read and retry.
+ * Trims oversized decayed_top bins with a read-modify-write under a
+ * generation check: one batched read and one `operateMany` per round. Only
+ * this region's writer touches its `<bin>.<region>` bin, so a conflict means
+ * one of our own adds landed: those are re-read and retried. Resolves to the
+ * number of records that failed otherwise (the next write retries them).
  */
-export async function trimTop(
+export async function trimTops(
   store: StorePort,
-  key: RecordKey,
-  bin: string,
-  top: { n: number; halfLifeSeconds: number },
+  trims: readonly TopTrim[],
   now: number,
-): Promise<void> {
-  for (let attempt = 0; attempt < TRIM_ATTEMPTS; attempt++) {
-    const record = await store.get(key, [bin]);
-    if (!record) return;
-    const drop = keysToDrop(record.bins[bin], top.n, top.halfLifeSeconds, now);
-    if (!drop) return;
-    try {
-      await store.operate(key, [{ op: "mapRemoveKeys", bin, keys: drop }], {
-        expectGen: record.gen,
+): Promise<number> {
+  let todo = trims;
+  for (let attempt = 0; attempt < TRIM_ATTEMPTS && todo.length > 0; attempt++) {
+    const bins = [...new Set(todo.map((trim) => trim.bin))];
+    const records = await store.batchGet(
+      todo.map((trim) => trim.key),
+      bins,
+    );
+    const requests: OperateRequest[] = [];
+    const pending: TopTrim[] = [];
+    todo.forEach((trim, i) => {
+      const record = records[i];
+      if (!record) return;
+      const drop = keysToDrop(record.bins[trim.bin], trim.top.n, trim.top.halfLifeSeconds, now);
+      if (!drop) return;
+      requests.push({
+        key: trim.key,
+        operations: [{ op: "mapRemoveKeys", bin: trim.bin, keys: drop }],
+        options: { expectGen: record.gen },
       });
-      return;
-    } catch (error) {
-      if (!(error instanceof StoreError && error.code === "generation_conflict")) throw error;
-    }
+      pending.push(trim);
+    });
+    if (requests.length === 0) return 0;
+    const results = await store.operateMany(requests);
+    const conflicts: TopTrim[] = [];
+    let failed = 0;
+    results.forEach((result, i) => {
+      if (!(result instanceof StoreError)) return;
+      if (result.code === "generation_conflict") conflicts.push(pending[i] as TopTrim);
+      else failed++;
+    });
+    if (failed > 0) return failed + conflicts.length;
+    todo = conflicts;
   }
+  return 0;
 }

@@ -6,14 +6,14 @@
  * window, so reads ignore them; the next boundary removes them.
  */
 export class WindowTrims {
-  /** Record id -> bin -> lowest bucket kept (nested: no key string built per event). */
-  private readonly lastTrim = new Map<string, Map<string, string>>();
+  /** Record id -> bin -> lowest bucket index kept (nested: no key string built per event). */
+  private readonly lastTrim = new Map<string, Map<string, number>>();
 
   /** 200k records is a few tens of MB at most; beyond it the oldest records go. */
   constructor(private readonly maxEntries = 200_000) {}
 
-  /** Whether a write must remove keys below `lowestKept`; records that it will. */
-  due(recordId: string, bin: string, lowestKept: string): boolean {
+  /** Whether a write must remove buckets below `lowestKept`; records that it will. */
+  due(recordId: string, bin: string, lowestKept: number): boolean {
     let bins = this.lastTrim.get(recordId);
     if (bins?.get(bin) === lowestKept) return false;
     if (!bins) {
