@@ -3,6 +3,7 @@ import { installErrorHandling } from "#shared/http/error-handling";
 import { type RequestIdVariables, requestId } from "#shared/http/request-id";
 import type { EdgeBindings } from "./env.js";
 import { registerHealthz } from "./routes/healthz.js";
+import { registerInternalHotPublish } from "./routes/internal_hot_publish.js";
 import { registerEvents } from "./routes/v1_events.js";
 import { registerRecommendations } from "./routes/v1_recommendations.js";
 import { rateLimit, requestSizeLimits } from "./security/request-limits.js";
@@ -23,5 +24,6 @@ export function createEdgeApp(): Hono<EdgeApp> {
   registerHealthz(app);
   registerRecommendations(app);
   registerEvents(app);
+  registerInternalHotPublish(app);
   return app;
 }

@@ -9,10 +9,14 @@ import type { FeatureServices } from "./features/feature-services.js";
 import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
 import type { ModelRegistry } from "./models/registry/model-registry.js";
+import { publishAdminChanges } from "./publish/admin-changes.js";
+import type { HotServices } from "./publish/hot-services.js";
 import { createAdminApp } from "./routes/admin/admin-app.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerInternalEvents } from "./routes/internal_events.js";
 import { registerInternalFeaturesGet } from "./routes/internal_features_get.js";
+import { registerInternalHotGet } from "./routes/internal_hot_get.js";
+import { registerInternalHotPool } from "./routes/internal_hot_pool.js";
 import { registerInternalRank } from "./routes/internal_rank.js";
 import { registerInternalRecommendations } from "./routes/internal_recommendations.js";
 import type { RulesStore } from "./rules/rules-store.js";
@@ -37,6 +41,8 @@ export interface OriginDeps {
   rules: RulesStore;
   /** Traffic splits between model versions per surface (`assignArm`). */
   experiments: ExperimentsStore;
+  /** The edge hot layer's source and publisher (`/internal/hot/*`); absent = 404 there. */
+  hot?: HotServices;
 }
 
 /** Internal bodies are batches from the edge; 1 MiB bounds a bad or hostile one. */
@@ -58,7 +64,11 @@ export function createOriginApp(deps: OriginDeps): Hono {
   registerInternalEvents(internal, deps);
   registerInternalFeaturesGet(internal, deps);
   registerInternalRank(internal, deps);
+  registerInternalHotGet(internal, deps);
+  registerInternalHotPool(internal, deps);
   app.route("/internal", internal);
+  // Before the admin routes: after a successful write it queues the change for every edge.
+  if (deps.hot?.publisher) app.use("/admin/*", publishAdminChanges(deps.hot.publisher));
   app.route("/admin", createAdminApp(deps));
   return app;
 }

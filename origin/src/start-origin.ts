@@ -8,6 +8,7 @@ import { ExperimentsStore } from "./experiments/experiments-store.js";
 import { createFeatureServices } from "./features/create-feature-services.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ModelRegistry } from "./models/registry/model-registry.js";
+import { createHotServices } from "./publish/hot-services.js";
 import { RulesStore } from "./rules/rules-store.js";
 import { seedDemoData } from "./seed/seed-demo-data.js";
 import { seedDemoModel } from "./seed/seed-demo-model.js";
@@ -89,6 +90,22 @@ export async function startOrigin(
   // Deliveries a previous process acknowledged but did not apply (a crash): applied first.
   const recovered = await events.recover();
   if (recovered.deliveries > 0) logger.info(recovered, "recovering logged, unapplied events");
+  // After the seed, so seeding does not publish 5,000 items: edges pull what they miss.
+  const hot = createHotServices({
+    store,
+    keys,
+    namespace: config.store.namespace,
+    features,
+    rules,
+    experiments,
+    models,
+    logger,
+    signingSecret: config.signingSecret,
+    targets: config.hot.edges,
+    refreshMs: config.hot.refreshMs,
+    poolRebuildMs: config.hot.poolRebuildMs,
+    queueMax: config.hot.queueMax,
+  });
   const app = createOriginApp({
     store,
     keys,
@@ -101,6 +118,7 @@ export async function startOrigin(
     models,
     rules,
     experiments,
+    hot,
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
@@ -111,6 +129,7 @@ export async function startOrigin(
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
   logger.info({ url, store: store.kind, region: config.region }, "origin listening");
+  hot.publisher?.start();
   return {
     url,
     port,
@@ -118,6 +137,7 @@ export async function startOrigin(
     store,
     eventsApplied: () => events.idle(),
     stop: async () => {
+      hot.publisher?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await events.stop();
       await features.close();

@@ -40,6 +40,8 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
   private readonly inFlight = new Map<string, Promise<void>>();
   private poolPull: Promise<void> | null = null;
   private originDownUntil = 0;
+  /** Origin requests made (entry pulls and pool pulls): tests and debugging. */
+  private readonly counters = { entryPulls: 0, poolPulls: 0, pullFailures: 0 };
 
   constructor(ctx: DurableObjectState, env: EdgeBindings) {
     super(ctx, env);
@@ -112,6 +114,11 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
     return this.tables.poolHead()?.version ?? null;
   }
 
+  /** How often this store went to the origin since it started (tests, debugging). */
+  async stats(): Promise<{ entryPulls: number; poolPulls: number; pullFailures: number }> {
+    return { ...this.counters };
+  }
+
   private target(config: HotConfig): OriginTarget {
     const edge = edgeConfig(this.env);
     return {
@@ -134,12 +141,14 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
     if (fresh.length > 0 && Date.now() >= this.originDownUntil) {
       for (let i = 0; i < fresh.length; i += MAX_HOT_IDS_PER_PULL) {
         const slice = fresh.slice(i, i + MAX_HOT_IDS_PER_PULL);
+        this.counters.entryPulls++;
         const request = pullEntries(this.target(config), kind, slice)
           .then((entries) => {
             this.tables.write(entries, Date.now());
           })
           .catch((error: unknown) => {
             // Serve what is held: an unreachable origin is a degraded region, not an error.
+            this.counters.pullFailures++;
             this.originDownUntil = Date.now() + ORIGIN_RETRY_AFTER_MS;
             console.warn("hot pull failed", error instanceof Error ? error.message : String(error));
           })
@@ -157,12 +166,14 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
     if (this.poolPull) return this.poolPull;
     if (!force && Date.now() < this.originDownUntil) return Promise.resolve();
     const held = this.tables.poolHead();
+    this.counters.poolPulls++;
     this.poolPull = pullPool(this.target(config), held?.version)
       .then((answer) => {
         if ("unchanged" in answer) this.tables.confirmPool(Date.now());
         else this.tables.writePool(answer.head, answer.bytes, Date.now());
       })
       .catch((error: unknown) => {
+        this.counters.pullFailures++;
         this.originDownUntil = Date.now() + ORIGIN_RETRY_AFTER_MS;
         console.warn(
           "hot pool pull failed",

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseEnv } from "#shared/config/parse-env";
 import { RegionName } from "#shared/config/region";
 import { Failpoint } from "../events/failpoint.js";
+import { EdgePublishUrls, edgeTargets } from "../publish/edge-targets.js";
 import { AerospikeHosts } from "./aerospike-hosts.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -62,6 +63,14 @@ const OriginEnv = z
     SEED_DEMO_DATA: flag.default(false),
     // 7 days: outlasts the queue's retries (minutes) and its default 4-day retention, so any redelivery is recognised.
     EVENT_DEDUPE_WINDOW_SECONDS: positiveSeconds.default(7 * 24 * 3600),
+    /** Edges to publish hot-layer changes to: `url` or `region=url`, comma separated; empty = none. */
+    EDGE_PUBLISH_URLS: EdgePublishUrls.default([]),
+    // 2 s: trending moves with every event; well inside the edge's 5 s freshness bound.
+    HOT_REFRESH_MS: positiveMs.default(2_000),
+    // 30 s: a pool rebuild reads every item; embeddings and stock change rarely (item entries carry stock fresh).
+    HOT_POOL_REBUILD_MS: positiveMs.default(30_000),
+    // 10k changed ids per edge: one admin write's worth many times over; beyond it the edge's re-pull covers.
+    HOT_PUBLISH_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Test-only: crash the process at this point of event ingestion (crash tests). */
     ORIGIN_FAILPOINT: Failpoint.optional(),
     LOG_LEVEL: z
@@ -91,6 +100,12 @@ export function loadOriginConfig(source: Record<string, string | undefined> = pr
       logPath: env.FEATURE_LOG_PATH,
     },
     store: storeConfig(env),
+    hot: {
+      edges: edgeTargets(env.EDGE_PUBLISH_URLS, env.REGION),
+      refreshMs: env.HOT_REFRESH_MS,
+      poolRebuildMs: env.HOT_POOL_REBUILD_MS,
+      queueMax: env.HOT_PUBLISH_QUEUE_MAX,
+    },
   };
 }
 

@@ -1,0 +1,169 @@
+import { Surface } from "#shared/api/recommendations";
+import type { HotKind, HotWireEntry } from "#shared/hot/hot-contract";
+import type { ExperimentsStore } from "../experiments/experiments-store.js";
+import type { FeatureServices } from "../features/feature-services.js";
+import { featureRecordKey, joinKey, regionalBin } from "../features/layout.js";
+import { decayedScores, topKeys } from "../features/storage-read.js";
+import type { ModelRegistry } from "../models/registry/model-registry.js";
+import type { RulesStore } from "../rules/rules-store.js";
+import type { BinValue, StorePort } from "../store/port.js";
+import { CO_VISITED, TRENDING } from "../stream/stream-features.js";
+
+/** What the hot layer's values are read from: the origin's own stores, built once per process. */
+export interface HotSource {
+  store: StorePort;
+  namespace: string;
+  features: FeatureServices;
+  rules: RulesStore;
+  experiments: ExperimentsStore;
+  models?: ModelRegistry;
+}
+
+/** Wire names the edge filters on (`inStock`); other item features keep their registry names. */
+const ITEM_FIELD_NAMES: Readonly<Record<string, string>> = { in_stock: "inStock" };
+
+type Row = { value: unknown; version: number; updatedAt: number };
+
+const ABSENT: Row = { value: null, version: 0, updatedAt: 0 };
+
+/**
+ * The current hot values of one kind in one edge region, one entry per id in
+ * order: `item`/`user` are the entity's non-vector features (vectors travel
+ * in the retrieval pool), `trending` (id = region) and `covisit` (id = item)
+ * the stream's decayed top lists with scores, `rules` the surface's document,
+ * `model` the model the surface's experiment scores with (`null`: none).
+ *
+ * @example
+ * const [entry] = await readHotEntries(source, "ap-south", "item", ["i00001"]);
+ */
+export async function readHotEntries(
+  source: HotSource,
+  region: string,
+  kind: HotKind,
+  ids: readonly string[],
+): Promise<HotWireEntry[]> {
+  const observedAt = Date.now();
+  let rows: Row[];
+  switch (kind) {
+    case "item":
+    case "user":
+      rows = await featureRows(source, kind, ids, observedAt);
+      break;
+    case "trending":
+      rows = await topRows(source, "region", TRENDING, ids, observedAt);
+      break;
+    case "covisit":
+      rows = await topRows(
+        source,
+        "item_region",
+        CO_VISITED,
+        ids.map((id) => joinKey([id, region])),
+        observedAt,
+      );
+      break;
+    case "rules":
+      rows = ids.map((surface) => rulesRow(source, surface));
+      break;
+    case "model":
+      rows = await Promise.all(ids.map((surface) => modelRow(source, surface, observedAt)));
+      break;
+  }
+  return ids.map((id, i) => ({ kind, id, ...(rows[i] ?? ABSENT), observedAt }));
+}
+
+/** Non-vector features of the entity, by one batched read; an id with nothing stored is absent. */
+async function featureRows(
+  source: HotSource,
+  entity: "item" | "user",
+  ids: readonly string[],
+  now: number,
+): Promise<Row[]> {
+  const compiled = source.features.registry.snapshot().entities.get(entity);
+  const names = compiled
+    ? [...compiled.features.values()].filter((f) => !f.isVector).map((f) => f.def.name)
+    : [];
+  if (names.length === 0) return ids.map(() => ABSENT);
+  const [group] = await source.features.server.get([{ entity, keys: [...ids], features: names }]);
+  return (group?.rows ?? []).map((row) => {
+    const value: Record<string, unknown> = {};
+    let updatedAt = 0;
+    let stored = false;
+    names.forEach((name, f) => {
+      const status = row.status[f];
+      if (status === "present" || status === "expired") stored = true;
+      value[ITEM_FIELD_NAMES[name] ?? name] = row.values[f] ?? null;
+      const age = row.ageMs[f];
+      if (typeof age === "number") updatedAt = Math.max(updatedAt, now - age);
+    });
+    // The last write time is the content version: it moves exactly when a value is rewritten.
+    return stored ? { value, version: updatedAt, updatedAt } : ABSENT;
+  });
+}
+
+function isMap(value: BinValue | undefined): value is { [key: string]: BinValue } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
+  );
+}
+
+/** A decayed top list (trending, co-visitation) with its scores, summed over every region's bin. */
+async function topRows(
+  source: HotSource,
+  entity: string,
+  top: typeof TRENDING,
+  keys: readonly string[],
+  now: number,
+): Promise<Row[]> {
+  const regions = source.features.registry.snapshot().regions;
+  const bins = regions.map((r) => regionalBin(top.bin, r));
+  const records = await source.store.batchGet(
+    keys.map((key) => featureRecordKey(source.namespace, entity, key)),
+    bins,
+  );
+  return records.map((record) => {
+    const maps = bins.map((bin) => record?.bins[bin]).filter(isMap);
+    const scores = decayedScores(maps, top.storage.halfLifeSeconds, now);
+    const items = topKeys(scores, top.storage.n);
+    // Scores decay continuously: the read time is the version (every refresh is newer).
+    return {
+      value: { items, scores: items.map((id) => round(scores.get(id) ?? 0)) },
+      version: now,
+      updatedAt: now,
+    };
+  });
+}
+
+/** Six significant digits: enough to rank by, and stable bytes on the wire. */
+function round(score: number): number {
+  return Number(score.toPrecision(6));
+}
+
+function rulesRow(source: HotSource, surface: string): Row {
+  if (!Surface.safeParse(surface).success) return ABSENT;
+  const doc = source.rules.document(surface);
+  return doc ? { value: doc, version: doc.version, updatedAt: doc.updatedAt } : ABSENT;
+}
+
+/**
+ * The surface's model as the origin's re-rank picks it: the experiment's
+ * first arm (its control; a one-arm experiment binds a surface to a model).
+ * Entry version = the experiment's version, so a changed split moves it too.
+ */
+async function modelRow(source: HotSource, surface: string, now: number): Promise<Row> {
+  if (!Surface.safeParse(surface).success) return ABSENT;
+  const doc = source.experiments.document(surface);
+  const arm = doc?.experiment.arms[0];
+  if (!doc || !arm || !source.models) return { value: null, version: 0, updatedAt: now };
+  const model =
+    arm.version === undefined
+      ? await source.models.resolve(arm.modelId)
+      : await source.models.resolveVersion(arm.modelId, arm.version);
+  return {
+    value: model ? { id: model.id, version: model.version } : null,
+    version: doc.version * 1_000_000 + (model?.version ?? 0),
+    updatedAt: doc.updatedAt,
+  };
+}
