@@ -100,17 +100,20 @@ export class RecordWrites {
 
   /** Sets `_t[bin]` to the write time, so the served value has an age. */
   stamp(bin: string): void {
-    (this.stamped ??= new Set()).add(bin);
+    this.stamped ??= new Set();
+    this.stamped.add(bin);
   }
 
   /** Reads the bin back after the writes (for trimming and derived values). */
   read(bin: string): void {
-    (this.reads ??= new Set()).add(bin);
+    this.reads ??= new Set();
+    this.reads.add(bin);
   }
 
   /** Reads the map bin's entry count back after the writes (to decide on trimming). */
   readSize(bin: string): void {
-    (this.sizes ??= new Set()).add(bin);
+    this.sizes ??= new Set();
+    this.sizes.add(bin);
   }
 
   /** The single operate: adds, then trims, then list pushes, then stamps, then reads. */
