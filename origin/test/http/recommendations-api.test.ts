@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RankResponse } from "#shared/api/rank";
+import {
+  MAX_ORIGIN_CANDIDATES,
+  MAX_RECENT_ITEMS,
+  OriginRecommendationResponse,
+} from "#shared/api/recommendations";
+import { signRequest } from "#shared/security/request-signing";
+import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
+import { loadOriginConfig } from "../../src/config/origin-config.js";
+import { DEMO_MODEL_ID } from "../../src/seed/seed-demo-model.js";
+import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+
+const SECRET = "recommendations-api-test-secret";
+const ADMIN_TOKEN = "recommendations-admin-token-0123";
+const dir = mkdtempSync(join(tmpdir(), "reco-recommendations-api-"));
+let origin: RunningOrigin;
+
+beforeAll(async () => {
+  origin = await startOrigin(
+    loadOriginConfig({
+      ORIGIN_PORT: "0",
+      ORIGIN_SIGNING_SECRET: SECRET,
+      LMDB_PATH: join(dir, "lmdb"),
+      SEED_DEMO_DATA: "true",
+      REGION: "eu-test",
+      LOG_LEVEL: "silent",
+      ADMIN_TOKEN,
+    }),
+  );
+});
+afterAll(async () => {
+  await origin?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function signed(path: string, body: unknown): Promise<Response> {
+  const text = JSON.stringify(body);
+  const headers = await signRequest({
+    method: "POST",
+    pathWithQuery: path,
+    body: text,
+    secret: SECRET,
+  });
+  return fetch(`${origin.url}${path}`, {
+    method: "POST",
+    body: text,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${origin.url}/admin${path}`, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+const recommendations = (body: Record<string, unknown>) =>
+  signed("/internal/recommendations", { surface: "home", k: 10, region: "eu-test", ...body });
+
+describe("origin /internal/recommendations: the ladder over HTTP", () => {
+  it("gives a new anonymous visitor in a region nobody has used a full list", async () => {
+    const response = await recommendations({ k: 100, region: `fresh-${Date.now()}` });
+    expect(response.status).toBe(200);
+    const body = OriginRecommendationResponse.parse(await response.json());
+    expect(body.items).toHaveLength(100);
+    expect(new Set(body.items.map((i) => i.id)).size).toBe(100);
+    expect(body.lens).toBe("business");
+    expect(body.items.every((i) => i.reason === "popular everywhere")).toBe(true);
+  });
+
+  it("ranks through the demo model when an experiment binds it to the surface", async () => {
+    const bind = await admin("PUT", "/experiments/pdp", {
+      experiment: { salt: "demo", arms: [{ name: "demo", modelId: DEMO_MODEL_ID, weight: 1 }] },
+    });
+    expect(bind.status).toBe(200);
+    const candidates = ["i00001", "i00002", "i00003", "i00004"];
+    const response = await recommendations({ surface: "pdp", userId: "u0001", candidates, k: 4 });
+    const body = OriginRecommendationResponse.parse(await response.json());
+    expect(body).toMatchObject({ model: { id: DEMO_MODEL_ID, version: 1 }, arm: "demo" });
+    // The same order and scores as the rank API gives for the same candidates and context.
+    const ranked = RankResponse.parse(
+      await (
+        await signed("/internal/rank", {
+          modelId: DEMO_MODEL_ID,
+          candidates,
+          context: { userId: "u0001", region: "eu-test", surface: "pdp" },
+        })
+      ).json(),
+    );
+    expect(body.items.map((i) => [i.id, i.score])).toEqual(
+      ranked.items.map((i) => [i.id, i.score]),
+    );
+    expect(ranked.arm).toBe("demo");
+  });
+
+  it("refuses bad candidates and recent items with 400 naming the field (.error)", async () => {
+    for (const [fields, mentions] of [
+      [{ candidates: [] }, "candidates"],
+      [{ candidates: ["i00001", "i00001"] }, "unique"],
+      [{ candidates: ["a|b"] }, 'candidates.0: must not contain "|"'],
+      [{ candidates: [""] }, "candidates.0"],
+      [
+        { candidates: Array.from({ length: MAX_ORIGIN_CANDIDATES + 1 }, (_, i) => `x${i}`) },
+        "candidates",
+      ],
+      [{ candidates: "i00001" }, "candidates"],
+      [
+        { recentItems: Array.from({ length: MAX_RECENT_ITEMS + 1 }, (_, i) => `x${i}`) },
+        "recentItems",
+      ],
+      [{ userId: "x".repeat(200) }, "userId"],
+    ] as const) {
+      await expectError(await recommendations(fields), 400, "invalid_parameter", mentions);
+    }
+  });
+});
+
+describe("origin /internal/rank: model errors (.error)", () => {
+  const context = { region: "eu-test", surface: "cart" };
+
+  it("answers 404 when no model is named and the surface has none, or the model is unknown", async () => {
+    await expectError(
+      await signed("/internal/rank", { candidates: ["i00001"], context }),
+      404,
+      "not_found",
+      "no modelId given and surface cart has no model",
+    );
+    await expectError(
+      await signed("/internal/rank", { modelId: "ghost", candidates: ["i00001"], context }),
+      404,
+      "not_found",
+      "no model ghost",
+    );
+    await expectError(
+      await signed("/internal/rank", { modelId: "Bad Id", candidates: ["i00001"], context }),
+      400,
+      "invalid_parameter",
+      "modelId",
+    );
+  });
+
+  it("answers 404 naming the arm's model version when an experiment pins a version that does not exist", async () => {
+    const put = await admin("PUT", "/experiments/search", {
+      experiment: {
+        salt: "s",
+        arms: [{ name: "stale", modelId: DEMO_MODEL_ID, version: 42, weight: 1 }],
+      },
+    });
+    expect(put.status).toBe(200);
+    await expectError(
+      await signed("/internal/rank", {
+        candidates: ["i00001"],
+        context: { ...context, surface: "search" },
+      }),
+      404,
+      "not_found",
+      `model ${DEMO_MODEL_ID} has no version 42`,
+    );
+    // The ladder never fails on it: it answers from its own order.
+    const response = await recommendations({ surface: "search", k: 5 });
+    expect(response.status).toBe(200);
+    const body = OriginRecommendationResponse.parse(await response.json());
+    expect(body.items).toHaveLength(5);
+    expect(body.model).toBeUndefined();
+  });
+});
