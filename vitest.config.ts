@@ -17,6 +17,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Dev tooling (scripts/): configuration checks that need Node and wrangler's config reader.
+          name: "scripts",
+          environment: "node",
+          include: ["scripts/test/**/*.test.ts"],
+          testTimeout: SLOW_TEST_TIMEOUT_MS,
+        },
+      },
+      {
+        test: {
           name: "origin",
           environment: "node",
           include: ["origin/test/**/*.test.ts"],

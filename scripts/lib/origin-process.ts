@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { pipeWithPrefix } from "./prefix-lines.js";
 
 const SERVER_ENTRY = fileURLToPath(new URL("../../origin/src/server.ts", import.meta.url));
 /** Cold start incl. tsx transpile and demo seeding on 2 busy cores stays well under this. */
@@ -18,7 +19,8 @@ export interface OriginProcess {
  */
 export function startOriginProcess(
   env: Record<string, string>,
-  options: { echo?: boolean } = {},
+  /** `echo` copies its output to ours, each line prefixed with `label` when given. */
+  options: { echo?: boolean; label?: string } = {},
 ): Promise<OriginProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", SERVER_ENTRY], {
     // LOG_LEVEL stays info: the "origin listening" line is how the URL is learnt.
@@ -26,6 +28,10 @@ export function startOriginProcess(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  if (options.echo && child.stdout && child.stderr) {
+    pipeWithPrefix(child.stdout, process.stdout, options.label ?? "");
+    pipeWithPrefix(child.stderr, process.stderr, options.label ?? "");
+  }
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -43,20 +49,17 @@ export function startOriginProcess(
     }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (options.echo) process.stdout.write(chunk);
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"origin listening"/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
-        if (options.echo) child.stdout?.pipe(process.stdout);
-        else child.stdout?.resume();
+        if (!options.echo) child.stdout?.resume();
         resolve({ url: match[1], child, stop });
       }
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      if (options.echo) process.stderr.write(chunk);
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
