@@ -36,7 +36,7 @@ function bindingsOf(block: Record<string, unknown>): string[] {
 describe("wrangler.toml regions", () => {
   it.each(DEV_REGIONS)("%s is an environment reporting its own REGION", (region) => {
     expect(envs[region]).toBeDefined();
-    expect((envs[region]?.vars as Record<string, unknown>).REGION).toBe(region);
+    expect((envs[region]?.vars as Record<string, unknown> | undefined)?.REGION).toBe(region);
   });
 
   it.each(DEV_REGIONS)("%s repeats every top-level var and binding", (region) => {
@@ -56,8 +56,8 @@ describe("wrangler.toml regions", () => {
 
   it("points each region's edge at the origin dev:regions starts for it", () => {
     for (const plan of regionPlan(root)) {
-      const vars = envs[plan.region]?.vars as Record<string, unknown>;
-      expect(vars.ORIGIN_URL).toBe(`http://127.0.0.1:${plan.originPort}`);
+      const vars = envs[plan.region]?.vars as Record<string, unknown> | undefined;
+      expect(vars?.ORIGIN_URL).toBe(`http://127.0.0.1:${plan.originPort}`);
     }
   });
 });
