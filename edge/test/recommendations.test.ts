@@ -20,9 +20,34 @@ async function fetchWith(bindings: Partial<EdgeBindings>, path: string): Promise
   return response;
 }
 
+/** Stage names of a Server-Timing header, in order. */
+function stagesOf(response: Response): string[] {
+  const header = response.headers.get("server-timing") ?? "";
+  expect(header).toMatch(/^\w+;dur=\d+(\.\d+)?(, \w+;dur=\d+(\.\d+)?)*$/);
+  return header.split(", ").map((part) => part.split(";")[0] ?? "");
+}
+
+/** An item id no other test asks about: its own inference-cache key. */
+const freshContext = () => `ctx-${crypto.randomUUID()}`;
+
+/**
+ * Asks with fresh cache keys until the origin's answer arrives within the
+ * largest budget: on a cold, shared 2-core box the first calls may be
+ * late (and answered degraded), which is the pipeline working, not a failure.
+ */
+async function untilFromOrigin(query: string): Promise<{ path: string; response: Response }> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const path = `${BASE}/v1/recommendations?${query}&budgetMs=200&itemId=${freshContext()}`;
+    const response = await exports.default.fetch(path);
+    const body = RecommendationResponse.parse(await response.clone().json());
+    if (!body.degraded) return { path, response };
+  }
+  throw new Error("the origin never answered within 200 ms in 10 attempts");
+}
+
 describe("GET /v1/recommendations (happy path through a real origin)", () => {
-  it("answers with the popularity list in the shared response shape", async () => {
-    const response = await exports.default.fetch(`${BASE}/v1/recommendations?surface=home&k=10`);
+  it("answers from the origin first, then from isolate memory, in the shared response shape", async () => {
+    const { path, response } = await untilFromOrigin("surface=home&k=10");
     expect(response.status).toBe(200);
     const body = RecommendationResponse.parse(await response.json());
     expect(body.items).toHaveLength(10);
@@ -33,22 +58,34 @@ describe("GET /v1/recommendations (happy path through a real origin)", () => {
       surface: "home",
       region: "edge-test",
       tier: "origin",
-      lens: "business",
       stale: false,
       degraded: false,
     });
     expect(body.requestId).toBe(response.headers.get("x-request-id"));
     expect(body.ageMs).toBeGreaterThanOrEqual(0);
-    expect(response.headers.get("server-timing")).toMatch(/^origin;dur=\d+(\.\d+)?$/);
+    expect(stagesOf(response)).toEqual(
+      expect.arrayContaining(["session", "hot", "cache", "retrieval", "origin", "total"]),
+    );
+
+    // The origin's list is stored once the cache key is complete (session and model version read in
+    // time; a cold isolate may answer first), so the same request soon comes from isolate memory.
+    let again = await exports.default.fetch(path);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { tier } = RecommendationResponse.parse(await again.clone().json());
+      if (tier === "memory") break;
+      again = await exports.default.fetch(path);
+    }
+    const cached = RecommendationResponse.parse(await again.json());
+    expect(cached).toMatchObject({ tier: "memory", stale: false, degraded: false });
+    expect(cached.items).toEqual(body.items);
+    expect(stagesOf(again)).not.toContain("origin");
   });
 
   it("defaults k to 10 and honours a larger k", async () => {
-    const small = RecommendationResponse.parse(
-      await (await exports.default.fetch(`${BASE}/v1/recommendations?surface=pdp`)).json(),
-    );
-    expect(small.items).toHaveLength(10);
+    const small = await untilFromOrigin("surface=pdp");
+    expect(RecommendationResponse.parse(await small.response.json()).items).toHaveLength(10);
     const large = RecommendationResponse.parse(
-      await (await exports.default.fetch(`${BASE}/v1/recommendations?surface=pdp&k=100`)).json(),
+      await (await untilFromOrigin("surface=pdp&k=100")).response.json(),
     );
     expect(large.items).toHaveLength(100);
     expect(new Set(large.items.map((i) => i.id)).size).toBe(100);
@@ -70,6 +107,9 @@ describe("GET /v1/recommendations (bad input)", () => {
     ["k=ten&surface=home", "k"],
     ["surface=nowhere", "surface"],
     ["k=5", "surface"],
+    ["surface=home&budgetMs=5", "budgetMs"],
+    ["surface=home&budgetMs=201", "budgetMs"],
+    ["surface=home&budgetMs=soon", "budgetMs"],
   ])("refuses ?%s naming %s", async (query, field) => {
     const response = await exports.default.fetch(`${BASE}/v1/recommendations?${query}`);
     await expectError(response, 400, "invalid_parameter", `${field}:`);
@@ -95,20 +135,39 @@ describe("edge configuration and origin failures", () => {
     expect(body.error.message).not.toContain("short");
   });
 
-  it("reports origin_unavailable when the origin is down", async () => {
+  it("answers 200, degraded, when the origin is down", async () => {
     const response = await fetchWith(
       { ORIGIN_URL: "http://127.0.0.1:9" },
-      "/v1/recommendations?surface=home",
+      `/v1/recommendations?surface=home&itemId=${freshContext()}`,
     );
-    await expectError(response, 503, "origin_unavailable");
+    expect(response.status).toBe(200);
+    const body = RecommendationResponse.parse(await response.json());
+    expect(body).toMatchObject({ degraded: true, stale: false });
+    expect(["edge", "memory", "edge-cache"]).toContain(body.tier);
+    expect(stagesOf(response)).toContain("total");
   });
 
-  it("is refused by the origin when it signs with the wrong secret", async () => {
+  it("answers 200, degraded, when the origin refuses its signature", async () => {
     const response = await fetchWith(
       { ORIGIN_SIGNING_SECRET: "a-different-secret-entirely" },
-      "/v1/recommendations?surface=home",
+      `/v1/recommendations?surface=home&itemId=${freshContext()}`,
     );
-    await expectError(response, 503, "origin_unavailable", "401");
+    expect(response.status).toBe(200);
+    expect(RecommendationResponse.parse(await response.json()).degraded).toBe(true);
+  });
+
+  it("does not cache a degraded answer: the origin answers the next request", async () => {
+    const path = `/v1/recommendations?surface=cart&itemId=${freshContext()}`;
+    const down = await fetchWith({ ORIGIN_URL: "http://127.0.0.1:9" }, `${path}&budgetMs=200`);
+    expect(RecommendationResponse.parse(await down.json()).degraded).toBe(true);
+    // Retried on the same key while the origin is late on a busy box: nothing degraded was stored.
+    let up = RecommendationResponse.parse(
+      await (await fetchWith({}, `${path}&budgetMs=200`)).json(),
+    );
+    for (let attempt = 0; up.degraded && attempt < 10; attempt++) {
+      up = RecommendationResponse.parse(await (await fetchWith({}, `${path}&budgetMs=200`)).json());
+    }
+    expect(up).toMatchObject({ tier: "origin", degraded: false });
   });
 });
 

@@ -17,6 +17,13 @@ export const MAX_K = 100;
 
 const id = z.string().min(1).max(128);
 
+/** The page's whole budget for a list (see BRIEF: ~50 ms). */
+export const DEFAULT_BUDGET_MS = 50;
+/** Below 10 ms not even the edge's own retrieval fits; the caller would only get trending. */
+export const MIN_BUDGET_MS = 10;
+/** Above 200 ms a list arrives after the page has rendered; callers with more time should not wait here. */
+export const MAX_BUDGET_MS = 200;
+
 /** Query string of `GET /v1/recommendations` (the browser-facing contract). */
 export const RecommendationQuery = z.object({
   surface: Surface,
@@ -24,6 +31,13 @@ export const RecommendationQuery = z.object({
   // Personalised lists need a verified shopper token (see docs); until then only session and item context.
   sessionId: id.optional(),
   itemId: id.optional(),
+  /** The request's latency budget in ms; the pipeline skips what would overrun it. */
+  budgetMs: z.coerce
+    .number()
+    .int()
+    .min(MIN_BUDGET_MS)
+    .max(MAX_BUDGET_MS)
+    .default(DEFAULT_BUDGET_MS),
 });
 export type RecommendationQuery = z.infer<typeof RecommendationQuery>;
 

@@ -1,0 +1,97 @@
+import type { Rule } from "#shared/rules/rules-config";
+import type { EdgeConfig } from "../config/edge-config.js";
+import type { EdgeBindings } from "../env.js";
+import { type HotEntry, hotLayer } from "../hot/hot-layer.js";
+import { rerankAtOrigin } from "../origin/rerank.js";
+import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
+import type { EdgeCandidate, PipelinePorts, RetrievalInput, RetrievalOutput } from "./ports.js";
+
+// Built once per bindings object (per isolate in production): nothing per request.
+const built = new WeakMap<object, PipelinePorts>();
+
+/** Co-visitation is looked up for the current item and this many of the session's newest items. */
+const COVISIT_SEEDS = 10;
+
+function scoredItems(entry: HotEntry | undefined): ScoredItems | undefined {
+  const value = entry?.value as Partial<ScoredItems> | null | undefined;
+  return Array.isArray(value?.items) && Array.isArray(value?.scores)
+    ? { items: value.items, scores: value.scores }
+    : undefined;
+}
+
+/**
+ * Edge retrieval over the hot layer: pool, trending, co-visitation of the
+ * current and recent items, the surface's rules and the user's embedding, all
+ * read concurrently from isolate memory (or the region store on a miss).
+ */
+async function retrieveAtEdge(env: EdgeBindings, input: RetrievalInput): Promise<RetrievalOutput> {
+  const hot = hotLayer(env);
+  const recent = input.itemId
+    ? [input.itemId, ...input.session.recentItems.filter((id) => id !== input.itemId)]
+    : input.session.recentItems;
+  const seeds = recent.slice(0, COVISIT_SEEDS);
+  const [pool, trending, covisit, rules, user] = await Promise.all([
+    hot.pool(),
+    hot.get("trending", input.region),
+    seeds.length > 0 ? hot.getMany("covisit", seeds) : new Map<string, HotEntry>(),
+    hot.get("rules", input.surface),
+    input.userId ? hot.get("user", input.userId) : undefined,
+  ]);
+  const result = retrieveCandidates({
+    pool,
+    userVector: (user?.value as { embedding?: unknown } | null | undefined)?.embedding,
+    recentItems: recent,
+    covisit: new Map([...covisit].map(([id, entry]) => [id, scoredItems(entry)])),
+    trending: scoredItems(trending),
+    rules: (rules?.value as { rules?: Rule[] } | null | undefined)?.rules,
+    now: Date.now(),
+    limit: input.limit,
+  });
+  // The embedding source is the request lens when it searched with the session, the user lens with the user's vector.
+  const embeddingLens = result.query === "user" ? "user" : "session";
+  const candidates: EdgeCandidate[] = result.candidates.map((c) => ({
+    id: c.itemId,
+    score: c.score,
+    sources: c.sources.map((s) => (s === "embedding" ? embeddingLens : s)),
+  }));
+  const used = [trending, rules, user, ...covisit.values()].filter((e) => e !== undefined);
+  const computedAt = used.length > 0 ? Math.min(...used.map((e) => e.updatedAt)) : Date.now();
+  return { candidates, computedAt };
+}
+
+/**
+ * The pipeline's ports over the real edge: session DO, hot layer, edge
+ * retrieval and the signed origin client.
+ */
+export function edgePorts(env: EdgeBindings, config: EdgeConfig): PipelinePorts {
+  let ports = built.get(env);
+  if (!ports) {
+    ports = {
+      // Until the session DO lands every shopper reads as "no events yet" (version 0).
+      readSession: async () => ({
+        version: 0,
+        recentItems: [],
+        recentCategories: [],
+        updatedAt: 0,
+      }),
+      modelOf: async (surface) => {
+        const model = (await hotLayer(env).get("model", surface))?.value as
+          | { id: string; version: number }
+          | null
+          | undefined;
+        return model ? `${model.id}@${model.version}` : "none";
+      },
+      retrieve: (input) => retrieveAtEdge(env, input),
+      trending: async (region) => {
+        const entry = await hotLayer(env).get("trending", region);
+        const list = scoredItems(entry);
+        return list && entry
+          ? { items: [...list.items], scores: [...list.scores], updatedAt: entry.updatedAt }
+          : undefined;
+      },
+      rerank: (input, options) => rerankAtOrigin(config, input, options),
+    };
+    built.set(env, ports);
+  }
+  return ports;
+}

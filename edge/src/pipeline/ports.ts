@@ -1,0 +1,71 @@
+import type { Lens, OriginRecommendationResponse, Surface } from "#shared/api/recommendations";
+
+/** The session's recent actions at the edge (read-your-writes); version 0 = no events yet. */
+export interface SessionView {
+  version: number;
+  recentItems: string[];
+  recentCategories: string[];
+  updatedAt: number;
+}
+
+/** A candidate the edge retrieved, with where it came from (for the lens) and its edge score. */
+export interface EdgeCandidate {
+  id: string;
+  score: number;
+  sources: readonly string[];
+}
+
+export interface RetrievalInput {
+  surface: Surface;
+  region: string;
+  userId?: string;
+  itemId?: string;
+  session: SessionView;
+  /** How many candidates to hand to the re-rank. */
+  limit: number;
+}
+
+export interface RetrievalOutput {
+  candidates: EdgeCandidate[];
+  /** Epoch ms of the oldest hot data behind the candidates (for `ageMs`). */
+  computedAt: number;
+}
+
+/** Body of the origin re-rank call (the shared origin contract plus what the edge retrieved). */
+export interface RerankInput {
+  surface: Surface;
+  k: number;
+  region: string;
+  sessionId?: string;
+  userId?: string;
+  itemId?: string;
+  candidates?: string[];
+  recentItems?: string[];
+}
+
+/**
+ * What the pipeline needs from the rest of the edge. One real implementation
+ * (`edgePorts`) over the hot layer, session DO, retrieval and the origin;
+ * tests inject their own to drive each branch of the fallback ladder.
+ */
+export interface PipelinePorts {
+  readSession(sessionId: string): Promise<SessionView>;
+  /** The surface's active model as `id@version`, `none` when it has none: part of the cache key. */
+  modelOf(surface: Surface): Promise<string>;
+  retrieve(input: RetrievalInput): Promise<RetrievalOutput>;
+  /** The region's trending list from the hot layer: the last rung of the ladder. */
+  trending(
+    region: string,
+  ): Promise<{ items: string[]; scores: number[]; updatedAt: number } | undefined>;
+  rerank(
+    input: RerankInput,
+    options: { requestId: string; timeoutMs: number },
+  ): Promise<OriginRecommendationResponse>;
+}
+
+/** Which lens a retrieval source belongs to (user request, user context, business context). */
+export function lensOfSources(sources: readonly string[]): Lens {
+  if (sources.some((s) => s === "covisit" || s === "session" || s === "item")) return "request";
+  if (sources.some((s) => s === "user" || s === "embedding" || s === "vector")) return "user";
+  return "business";
+}
