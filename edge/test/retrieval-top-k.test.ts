@@ -18,10 +18,11 @@ function gaussian(next: () => number): number {
   return Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
 }
 
+/** Ids padded so input order is id order: pool indices equal the reference's. */
 function randomPool(count: number, dim: number, seed: number) {
   const next = random(seed);
   const vectors = Float32Array.from({ length: count * dim }, () => gaussian(next));
-  const ids = Array.from({ length: count }, (_, i) => `i${i}`);
+  const ids = Array.from({ length: count }, (_, i) => `i${String(i).padStart(6, "0")}`);
   return { ids, dim, vectors };
 }
 

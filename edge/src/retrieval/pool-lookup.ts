@@ -1,17 +1,22 @@
-import type { PoolItemMeta, RetrievalPool } from "#shared/retrieval/pool-codec";
+import { compareIds, type PoolItemMeta, type RetrievalPool } from "#shared/retrieval/pool-codec";
 
-/** id → index per decoded pool, built on first use and dropped with the pool. */
-const indexes = new WeakMap<RetrievalPool, Map<string, number>>();
-
-/** The pool index of an item id, or undefined when the item is not in the pool. */
+/**
+ * The pool index of an item id, or undefined when the item is not in the
+ * pool: a binary search over the pool's sorted ids (no per-pool Map to build
+ * on the first request, nothing extra to hold).
+ */
 export function poolIndexOf(pool: RetrievalPool, id: string): number | undefined {
-  let index = indexes.get(pool);
-  if (!index) {
-    index = new Map();
-    for (let i = 0; i < pool.ids.length; i++) index.set(pool.ids[i] as string, i);
-    indexes.set(pool, index);
+  const ids = pool.ids;
+  let low = 0;
+  let high = ids.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const order = compareIds(ids[mid] as string, id);
+    if (order === 0) return mid;
+    if (order < 0) low = mid + 1;
+    else high = mid - 1;
   }
-  return index.get(id);
+  return undefined;
 }
 
 /** Adds item `index`'s (dequantized) vector × `weight` into `out`. */

@@ -16,7 +16,7 @@
  * | 1 | reserved (0) |
  * | 4 | dim (u32) |
  * | 4 | count (u32) |
- * | … | ids: string table (below) |
+ * | … | ids: string table (below), strictly ascending in code-unit order |
  * | … | int8: scales f32 × count, then vectors i8 × count·dim; float32: vectors f32 × count·dim |
  * | … | meta (if flagged): category dictionary, brand dictionary (string tables), category codes, brand codes, in-stock bitset |
  *
@@ -108,7 +108,7 @@ class Writer {
     if (extra > 0) this.push(new Uint8Array(extra));
   }
 
-  concat(): Uint8Array {
+  concat(): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(this.length);
     let offset = 0;
     for (const part of this.parts) {
@@ -204,14 +204,44 @@ function quantize(vectors: Float32Array, count: number, dim: number) {
   return { scales, quantized };
 }
 
+/** Code-unit order, the order of `<` on strings: what `poolIndexOf`'s binary search assumes. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The items in id order (refusing duplicates), so the edge finds an id by binary search instead of building a 100k-entry Map. */
+function sortById(
+  ids: readonly string[],
+  dim: number,
+  vectors: Float32Array,
+  meta: readonly PoolItemMeta[] | undefined,
+) {
+  const order = ids.map((_, i) => i).sort((a, b) => compareIds(ids[a] as string, ids[b] as string));
+  const sortedIds = order.map((i) => ids[i] as string);
+  for (let i = 1; i < sortedIds.length; i++) {
+    if (sortedIds[i] === sortedIds[i - 1])
+      throw new RangeError(`duplicate pool id ${sortedIds[i]}`);
+  }
+  const sortedVectors = new Float32Array(vectors.length);
+  order.forEach((from, to) => {
+    sortedVectors.set(vectors.subarray(from * dim, (from + 1) * dim), to * dim);
+  });
+  return {
+    ids: sortedIds,
+    vectors: sortedVectors,
+    meta: meta && order.map((i) => meta[i] as PoolItemMeta),
+  };
+}
+
 /**
- * Encodes a pool for the hot layer.
+ * Encodes a pool for the hot layer. Items are stored sorted by id (code-unit
+ * order); `decodePool` returns them in that order, not the input's.
  *
  * @example
- * const bytes = encodePool({ ids: ["i1", "i2"], dim: 2, vectors: Float32Array.of(1, 0, 0, 1) });
- * decodePool(bytes).ids; // ["i1", "i2"]
+ * const bytes = encodePool({ ids: ["i2", "i1"], dim: 2, vectors: Float32Array.of(1, 0, 0, 1) });
+ * decodePool(bytes).ids; // ["i1", "i2"] (i1's vector is [0, 1])
  */
-export function encodePool(input: EncodePoolInput): Uint8Array {
+export function encodePool(input: EncodePoolInput): Uint8Array<ArrayBuffer> {
   const { ids, dim, vectors, meta } = input;
   const encoding = input.encoding ?? "int8";
   const count = ids.length;
@@ -230,6 +260,7 @@ export function encodePool(input: EncodePoolInput): Uint8Array {
   for (const value of vectors) {
     if (!Number.isFinite(value)) throw new RangeError("pool vectors must be finite numbers");
   }
+  const sorted = sortById(ids, dim, vectors, meta);
   const writer = new Writer();
   const header = new DataView(new ArrayBuffer(HEADER_BYTES));
   MAGIC.forEach((byte, i) => {
@@ -241,16 +272,16 @@ export function encodePool(input: EncodePoolInput): Uint8Array {
   header.setUint32(8, dim, true);
   header.setUint32(12, count, true);
   writer.push(new Uint8Array(header.buffer));
-  writeStringTable(writer, ids);
+  writeStringTable(writer, sorted.ids);
   if (encoding === "int8") {
-    const { scales, quantized } = quantize(vectors, count, dim);
+    const { scales, quantized } = quantize(sorted.vectors, count, dim);
     writer.push(new Uint8Array(scales.buffer));
     writer.push(new Uint8Array(quantized.buffer));
   } else {
-    writer.push(new Uint8Array(Float32Array.from(vectors).buffer));
+    writer.push(new Uint8Array(sorted.vectors.buffer));
   }
   writer.pad();
-  if (meta) writeMeta(writer, meta);
+  if (sorted.meta) writeMeta(writer, sorted.meta);
   return writer.concat();
 }
 
@@ -409,6 +440,11 @@ export function decodePool(bytes: Uint8Array): RetrievalPool {
   const ids = reader.stringTable("ids", count);
   if (ids.length !== count)
     throw new PoolFormatError(`pool has ${ids.length} ids, header says ${count}`);
+  for (let i = 1; i < count; i++) {
+    if (compareIds(ids[i - 1] as string, ids[i] as string) >= 0) {
+      throw new PoolFormatError(`pool ids not in strictly ascending order at ${i}`);
+    }
+  }
   const encoding: PoolVectorEncoding = encodingByte === 1 ? "int8" : "float32";
   let vectors: Int8Array | Float32Array;
   let scales: Float32Array;

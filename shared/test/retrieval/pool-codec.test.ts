@@ -34,7 +34,8 @@ function vectorOf(pool: RetrievalPool, item: number): number[] {
 }
 
 describe("pool codec round trip", () => {
-  const ids = ["i1", "ünï-çødé", "", "i4"];
+  // Already in code-unit order: the pool stores items sorted by id (tested below).
+  const ids = ["", "i1", "i4", "ünï-çødé"];
   const dim = 3;
   const vectors = Float32Array.of(1, 0, -1, 0.5, 0.25, -0.125, 0, 0, 0, -3, 2, 1);
   const meta: PoolItemMeta[] = [
@@ -94,7 +95,7 @@ describe("pool codec round trip", () => {
 
   it("uses wider codes when a dictionary outgrows a byte", () => {
     const n = 300;
-    const many = Array.from({ length: n }, (_, i) => `item-${i}`);
+    const many = Array.from({ length: n }, (_, i) => `item-${String(i).padStart(3, "0")}`);
     const pool = decodePool(
       encodePool({
         ids: many,
@@ -107,6 +108,26 @@ describe("pool codec round trip", () => {
     expect(pool.meta?.brandCodes).toBeInstanceOf(Uint8Array);
     const m = pool.meta;
     expect(m?.categories[m.categoryCodes[299] ?? 0]).toBe("c299");
+  });
+
+  it("stores items sorted by id, each keeping its own vector and meta", () => {
+    const pool = decodePool(
+      encodePool({
+        ids: ["c", "a", "b"],
+        dim: 1,
+        vectors: Float32Array.of(3, 1, 2),
+        meta: [{ category: "is-c" }, { category: "is-a" }, { category: "is-b" }],
+        encoding: "float32",
+      }),
+    );
+    expect(pool.ids).toEqual(["a", "b", "c"]);
+    expect(Array.from(pool.vectors)).toEqual([1, 2, 3]);
+    const m = pool.meta;
+    expect([0, 1, 2].map((i) => m?.categories[m.categoryCodes[i] ?? 0])).toEqual([
+      "is-a",
+      "is-b",
+      "is-c",
+    ]);
   });
 
   it("keeps a 100k × 32 int8 pool with meta to a few MB", () => {
@@ -160,7 +181,18 @@ describe("pool codec refusals", () => {
     expect(() => decodePool(bytes)).toThrow(message);
   });
 
+  it("refuses ids out of order (a lookup by binary search would miss items)", () => {
+    const bytes = encodePool({ ids: ["a", "b"], dim: 1, vectors: Float32Array.of(1, 2) });
+    const at = bytes.indexOf(0x61); // "a" in the ids text, followed by "b"
+    bytes[at] = 0x62;
+    bytes[at + 1] = 0x61;
+    expect(() => decodePool(bytes)).toThrow(/not in strictly ascending order/);
+  });
+
   it("refuses to encode mismatched input", () => {
+    expect(() => encodePool({ ids: ["a", "a"], dim: 1, vectors: Float32Array.of(1, 2) })).toThrow(
+      /duplicate pool id a/,
+    );
     expect(() => encodePool({ ids: ["a"], dim: 2, vectors: Float32Array.of(1) })).toThrow(
       /expected 1 × 2 = 2 values/,
     );
