@@ -4,6 +4,7 @@ import type { EdgeBindings } from "../env.js";
 import { type HotEntry, hotLayer } from "../hot/hot-layer.js";
 import { rerankAtOrigin } from "../origin/rerank.js";
 import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
+import { readSession } from "../session/session-client.js";
 import type { EdgeCandidate, PipelinePorts, RetrievalInput, RetrievalOutput } from "./ports.js";
 
 // Built once per bindings object (per isolate in production): nothing per request.
@@ -67,13 +68,7 @@ export function edgePorts(env: EdgeBindings, config: EdgeConfig): PipelinePorts 
   let ports = built.get(env);
   if (!ports) {
     ports = {
-      // Until the session DO lands every shopper reads as "no events yet" (version 0).
-      readSession: async () => ({
-        version: 0,
-        recentItems: [],
-        recentCategories: [],
-        updatedAt: 0,
-      }),
+      readSession: (sessionId) => readSession(env, sessionId),
       modelOf: async (surface) => {
         const model = (await hotLayer(env).get("model", surface))?.value as
           | { id: string; version: number }
