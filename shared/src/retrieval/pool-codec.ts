@@ -361,6 +361,19 @@ class Reader {
     const byteLength = this.u32(`${what} length`);
     const offsets = this.u32s(n + 1, `${what} offsets`);
     const blob = this.bytes(byteLength, `${what} text`);
+    if ((offsets[n] ?? 0) !== byteLength) {
+      throw new PoolFormatError(`${what}: offsets do not end at the text's length`);
+    }
+    // Ids are nearly always ASCII: one decode of the whole text, then slices
+    // (byte offsets = character offsets), instead of 100k decoder calls.
+    let ascii = true;
+    for (let i = 0; i < blob.length; i++) {
+      if ((blob[i] as number) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    const text = ascii ? decoder.decode(blob) : "";
     const out = new Array<string>(n);
     let previous = 0;
     for (let i = 0; i < n; i++) {
@@ -370,6 +383,10 @@ class Reader {
         throw new PoolFormatError(`${what}: offsets out of order or beyond the text`);
       }
       previous = end;
+      if (ascii) {
+        out[i] = text.slice(start, end);
+        continue;
+      }
       try {
         out[i] = decoder.decode(blob.subarray(start, end));
       } catch {
