@@ -111,6 +111,21 @@ export function modelRegistrySuite(target: StoreTarget): void {
       expect([none.status, none.code]).toEqual([409, "conflict"]);
     });
 
+    it("resolves a named version (an experiment arm) once, beside the active one (.error)", async () => {
+      await registry.upload("pinned", { model: small, graph: world.graph });
+      await registry.upload("pinned", { model: linear, graph: world.graph });
+      const active = await registry.resolve("pinned");
+      expect(await registry.resolveVersion("pinned", 1)).toBe(active);
+      const v2 = await registry.resolveVersion("pinned", 2);
+      expect([v2?.version, v2?.model.format]).toEqual([2, "linear-json"]);
+      // Parsed once per process, and the active version is still the one served by default.
+      expect(await registry.resolveVersion("pinned", 2)).toBe(v2);
+      expect((await registry.resolve("pinned"))?.version).toBe(1);
+      expect(await registry.resolveVersion("nobody", 1)).toBeNull();
+      const missing = await refusal(registry.resolveVersion("pinned", 7));
+      expect([missing.status, missing.message]).toEqual([404, "model pinned has no version 7"]);
+    });
+
     it("a second process picks up an activation without restart", async () => {
       await registry.upload("hot", { model: small, graph: world.graph });
       await registry.upload("hot", { model: linear, graph: world.graph });
