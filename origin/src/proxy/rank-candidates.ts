@@ -75,7 +75,9 @@ export async function rankWith(
     };
   });
   const rules = deps.rules ?? noBusinessRules;
-  const items = await rules(ranked, { ...request.context, modelId: active.id });
+  const items = await Promise.resolve(
+    rules(ranked, { ...request.context, modelId: active.id }),
+  ).catch(storeDown(deps));
 
   deps.log?.logMatrix(
     { modelId: active.id, modelVersion: String(active.version), requestId, arm: choice.arm },

@@ -59,7 +59,14 @@ export function buildLadderPool(signals: LadderSignals, options: PoolOptions): P
   if (options.candidates) {
     // The edge's candidates may include what the shopper saw; the edge chose them, keep them.
     seen.clear();
-    add(options.candidates, "request", () => "retrieved at the edge");
+    // Their lens is the most personal signal the request has: the edge retrieves from the same ones.
+    const lens: Lens =
+      signals.requestSeeds.length > 0
+        ? "request"
+        : signals.userSeeds.length > 0
+          ? "user"
+          : "business";
+    add(options.candidates, lens, () => "retrieved at the edge");
     for (const seed of context) seen.add(seed);
   }
 

@@ -47,7 +47,7 @@ export async function recommend(
   const onStoreError = storeDown({ onStoreError: deps.rank?.onStoreError });
   const [signals, choice] = await Promise.all([
     readLadderSignals(deps, request).catch(onStoreError),
-    deps.rank ? chooseSurfaceModel(deps, request) : Promise.resolve(null),
+    deps.rank ? chooseSurfaceModel(deps, request).catch(onStoreError) : Promise.resolve(null),
   ]);
   // The edge's candidates are the pool (the ladder only tops up a list shorter than k).
   const size = request.candidates
@@ -94,7 +94,9 @@ export async function recommend(
       score: (pool.length - i) / pool.length,
       reason: entry.reason,
     }));
-    ranked = await deps.rules(heuristic, { ...context, modelId: "" });
+    ranked = await Promise.resolve(deps.rules(heuristic, { ...context, modelId: "" })).catch(
+      onStoreError,
+    );
   }
 
   const items = topK(ranked, byId, request.k);

@@ -140,7 +140,19 @@ export function recommendSuite(target: StoreTarget): void {
       expect(body.items.map((i) => i.id)).toEqual([world.item(5), world.item(3), world.item(4)]);
       expect(body.items[0]?.reason).toContain("retrieved at the edge");
       expect(body.items[0]?.reason).toContain("pinned at 1");
-      expect(body.lens).toBe("request");
+      // No session or history behind them: the edge could only have retrieved business items.
+      expect(body.lens).toBe("business");
+      const withSession = await ask({
+        surface: "cart",
+        candidates,
+        recentItems: [world.item(9)],
+        k: 3,
+      });
+      expect(withSession.lens).toBe("request");
+      // Topped up from the ladder when the edge sends fewer than k.
+      const short = await ask({ surface: "cart", candidates: [world.item(3)], k: 5 });
+      expect(short.items).toHaveLength(5);
+      expect(short.items.map((i) => i.id)).toContain(world.item(3));
       await expect(ask({ candidates: [world.item(1), world.item(1)] })).rejects.toThrow("unique");
     });
   });
