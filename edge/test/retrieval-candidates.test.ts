@@ -161,6 +161,18 @@ describe("retrieveCandidates: exclusions and edge filters", () => {
     expect(result.counts.embedding).toBeGreaterThan(0);
   });
 
+  it("skips malformed rules from the hot layer instead of failing the request", () => {
+    const rules = [
+      null,
+      { kind: "filter_blocked", feature: "category" },
+      { kind: "filter_blocked", feature: "category", values: ["bags"], active: { start: "x" } },
+      { kind: "filter_blocked", feature: "brand", values: ["acme"] },
+    ] as unknown as Rule[];
+    const found = retrieve({ ...everything, rules }).candidates.map((c) => c.itemId);
+    expect(found).toContain("a10"); // a bag: the malformed category rules did nothing
+    expect(found).not.toContain("a300"); // acme: the well-formed rule still applies
+  });
+
   it("ignores rules outside their promotion window and rules on features the edge lacks", () => {
     const rules: Rule[] = [
       {

@@ -20,16 +20,21 @@ const BRAND_FEATURE = "brand";
 
 function isActive(rule: Rule, now: number): boolean {
   if (!rule.active) return true;
+  // A malformed window parses to NaN and never matches: the rule is treated as inactive.
   return Date.parse(rule.active.start) <= now && now < Date.parse(rule.active.end);
 }
 
-/** The edge-checkable filters among `rules` that are active at `now`. */
+/**
+ * The edge-checkable filters among `rules` that are active at `now`. Rules
+ * arrive from the hot layer unparsed: anything malformed is skipped, never thrown.
+ */
 export function edgeFilterFromRules(rules: readonly Rule[] | undefined, now: number): EdgeFilter {
   let dropOutOfStock = false;
   const blockedCategories = new Set<string>();
   const blockedBrands = new Set<string>();
-  for (const rule of rules ?? []) {
-    if (!isActive(rule, now)) continue;
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    if (typeof rule !== "object" || rule === null || !isActive(rule, now)) continue;
+    if (rule.kind === "filter_blocked" && !Array.isArray(rule.values)) continue;
     if (rule.kind === "filter_out_of_stock" && (rule.feature ?? STOCK_FEATURE) === STOCK_FEATURE) {
       dropOutOfStock = true;
     } else if (rule.kind === "filter_blocked" && rule.feature === CATEGORY_FEATURE) {
