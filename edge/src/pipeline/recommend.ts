@@ -24,6 +24,8 @@ export interface RecommendInput {
   k: number;
   region: string;
   sessionId: string;
+  /** The edge issued this session just now: it has no events, so its store is not read. */
+  newSession?: boolean;
   userId?: string;
   itemId?: string;
   budgetMs: number;
@@ -92,11 +94,13 @@ export async function recommend(
 
   const keyStageMs = input.budgetMs * KEY_STAGE_SHARE;
   const [readSession, readModel] = await Promise.all([
-    timings.time("session", () =>
-      within(
-        ports.readSession(input.sessionId).catch(() => undefined),
-        keyStageMs,
-      ),
+    timings.time("session", async () =>
+      input.newSession
+        ? EMPTY_SESSION
+        : within(
+            ports.readSession(input.sessionId).catch(() => undefined),
+            keyStageMs,
+          ),
     ),
     timings.time("hot", () =>
       within(

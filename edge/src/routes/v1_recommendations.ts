@@ -26,6 +26,7 @@ export function registerRecommendations(app: Hono<EdgeApp>): void {
         k: query.k,
         region: config.region,
         sessionId: shopper.sessionId,
+        newSession: shopper.newSession,
         userId: shopper.userId,
         itemId: query.itemId,
         budgetMs: query.budgetMs,
