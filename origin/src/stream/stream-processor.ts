@@ -4,6 +4,7 @@ import {
   type BinValue,
   type OperateRequest,
   type OperateResult,
+  type RecordKey,
   StoreError,
   type StorePort,
 } from "../store/port.js";
@@ -21,6 +22,7 @@ import {
 } from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
 import { needsTrim, type TopTrim, trimTops } from "./top-trim.js";
+import { TtlRefreshes } from "./ttl-refreshes.js";
 import { WindowTrims } from "./window-trims.js";
 
 export interface StreamProcessorOptions {
@@ -65,6 +67,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const now = options.now ?? Date.now;
   const categories = new CategoryLookup(store, ns, now);
   const windowTrims = new WindowTrims();
+  const ttlRefreshes = new TtlRefreshes();
   const bins = regionalBins(region);
 
   /**
@@ -105,11 +108,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     for (const record of batch) {
       const operations = record.toOperations(at);
       if (operations.length === 0) continue;
-      requests.push({
-        key: record.key,
-        operations,
-        options: record.ttl === undefined ? {} : { ttl: record.ttl },
-      });
+      const ttl = record.ttl;
+      const refresh = ttl !== undefined && ttlRefreshes.due(ttlId(record.key), ttl, at);
+      requests.push({ key: record.key, operations, options: refresh ? { ttl } : {} });
     }
     const results = await store.operateMany(requests);
     const moved: OperateRequest[] = [];
@@ -120,7 +121,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         failure ??= result;
         return;
       }
-      const key = (requests[i] as OperateRequest).key;
+      const { key, options: sentWith } = requests[i] as OperateRequest;
+      if (sentWith?.ttl !== undefined) ttlRefreshes.sent(ttlId(key), at);
       if (key.set === SESSION_SET) {
         const intent = intentUpdate(result, at);
         if (intent) moved.push({ key, ...intent });
@@ -170,6 +172,10 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   }
 
   return { apply };
+}
+
+function ttlId(key: RecordKey): string {
+  return `${key.set}/${key.key}`;
 }
 
 /** The write setting a session's intent, if the argmax of the scores it read back moved. */

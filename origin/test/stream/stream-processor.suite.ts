@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AcceptedEvent, EventType } from "#shared/api/events";
 import { recordKeys } from "../../src/catalog/record-keys.js";
 import { featureRecordKey, joinKey, regionalBin } from "../../src/features/layout.js";
+import type { OperateRequest, StorePort } from "../../src/store/port.js";
 import { CO_VISIT_PARTNERS } from "../../src/stream/co-visitation.js";
+import { SESSION_TTL_SECONDS } from "../../src/stream/session-intent.js";
 import { createStreamProcessor } from "../../src/stream/stream-processor.js";
 import { TOP_TRIM_ABOVE } from "../../src/stream/top-trim.js";
 import { featureReader } from "../support/feature-reader.js";
@@ -202,6 +204,40 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
       expect(last).toHaveLength(20);
       expect(last[0]).toBe(`click:${id("z29")}`);
       expect((await read("session", session, "recent_items")).value).toHaveLength(20);
+    });
+
+    it("sends a session's TTL on its first write, then at most every 1% of it", async () => {
+      const clock = { now: T0 };
+      const session = id("s-ttl");
+      // The real store underneath; only the TTLs the processor sends for the session are noted.
+      const sent: (number | undefined)[] = [];
+      const store: StorePort = Object.create(target.store, {
+        operateMany: {
+          value: (requests: readonly OperateRequest[]) => {
+            for (const request of requests) {
+              if (request.key.set === "fe_session" && request.key.key === session) {
+                sent.push(request.options?.ttl);
+              }
+            }
+            return target.store.operateMany(requests);
+          },
+        },
+      });
+      const processor = createStreamProcessor({
+        store,
+        ns: target.ns,
+        region: REGION,
+        now: () => clock.now,
+      });
+      const view = () => event("view", { sessionId: session, itemIds: [id("t1")], ts: clock.now });
+      await processor.apply([view()]);
+      clock.now += 10 * MINUTE; // < 1% of 2 days: the expiry stays, no expiry index rewrite
+      await processor.apply([view()]);
+      clock.now += HOUR; // due again
+      await processor.apply([view()]);
+      expect(sent).toEqual([SESSION_TTL_SECONDS, undefined, SESSION_TTL_SECONDS]);
+      const record = await target.store.get(featureRecordKey(target.ns, "session", session));
+      expect(record?.expiresAt).toBeGreaterThan(Date.now() + SESSION_TTL_SECONDS * 990);
     });
 
     it("records co-visitation both ways with the items the session touched before", async () => {
