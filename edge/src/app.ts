@@ -4,6 +4,7 @@ import { type RequestIdVariables, requestId } from "#shared/http/request-id";
 import type { EdgeBindings } from "./env.js";
 import { registerHealthz } from "./routes/healthz.js";
 import { registerInternalHotPublish } from "./routes/internal_hot_publish.js";
+import { registerInternalHotRead } from "./routes/internal_hot_read.js";
 import { registerEvents } from "./routes/v1_events.js";
 import { registerRecommendations } from "./routes/v1_recommendations.js";
 import { rateLimit, requestSizeLimits } from "./security/request-limits.js";
@@ -25,5 +26,6 @@ export function createEdgeApp(): Hono<EdgeApp> {
   registerRecommendations(app);
   registerEvents(app);
   registerInternalHotPublish(app);
+  registerInternalHotRead(app);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { HotKind } from "#shared/hot/hot-contract";
+import type { HotKind, HotWireEntry } from "#shared/hot/hot-contract";
 import { decodePool, type RetrievalPool } from "#shared/retrieval/pool-codec";
 import { edgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
@@ -62,7 +62,8 @@ function memoryKey(kind: HotKind, id: string): string {
   return `${kind}\u0000${id}`;
 }
 
-class TieredHotLayer implements HotLayer {
+/** The tiered implementation; `hotLayer(env)` hands out one per region per isolate. */
+export class TieredHotLayer implements HotLayer {
   readonly stats: HotLayerStats = { memoryHits: 0, storeReads: 0, storeFailures: 0, poolLoads: 0 };
   private readonly memory: MemoryTier<Held>;
   private readonly now: () => number;
@@ -137,6 +138,25 @@ class TieredHotLayer implements HotLayer {
     return out;
   }
 
+  /**
+   * Takes published entries into this isolate's memory at once (the isolate
+   * that handled the publish); other isolates see them within `memoryStaleMs`.
+   */
+  remember(entries: readonly HotWireEntry[]): void {
+    const fetchedAt = this.now();
+    for (const wire of entries) {
+      const value = wire.value ?? null;
+      const known = value !== null || wire.kind === "model";
+      const entry = known ? { value, version: wire.version, updatedAt: wire.updatedAt } : null;
+      this.memory.set(
+        memoryKey(wire.kind, wire.id),
+        { entry },
+        approximateBytes(value) + approximateBytes(wire.id),
+        fetchedAt,
+      );
+    }
+  }
+
   async get(kind: HotKind, id: string): Promise<HotEntry | undefined> {
     return (await this.getMany(kind, [id])).get(id);
   }
@@ -179,7 +199,7 @@ class TieredHotLayer implements HotLayer {
 const layers = new Map<string, TieredHotLayer>();
 
 /** The isolate's hot layer for the bindings' region (built on first use, then reused). */
-export function hotLayer(env: EdgeBindings): HotLayer & { readonly stats: HotLayerStats } {
+export function hotLayer(env: EdgeBindings): TieredHotLayer {
   const region = edgeConfig(env).region;
   let layer = layers.get(region);
   if (!layer) {

@@ -2,23 +2,21 @@ import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HotPublishRequest, type HotPublishResponse } from "#shared/hot/hot-contract";
 import { ApiError, parseOrThrow } from "#shared/http/api-error";
-import {
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  verifyRequest,
-} from "#shared/security/request-signing";
 import type { EdgeApp } from "../app.js";
 import { edgeConfig } from "../config/edge-config.js";
+import { hotLayer } from "../hot/hot-layer.js";
+import { verifyOriginSignature } from "../hot/verify-origin-signature.js";
 
 /** 1,000 entries of a few hundred bytes each, with room: anything larger is not the origin's publisher. */
 const PUBLISH_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
-const REASONS = {
-  missing: "request is not signed",
-  malformed: "request signature is malformed",
-  expired: "request signature has expired or is from the future",
-  mismatch: "request signature does not match",
-} as const;
+async function jsonBody(c: { req: { text(): Promise<string> } }): Promise<unknown> {
+  try {
+    return JSON.parse(await c.req.text());
+  } catch {
+    throw new ApiError("invalid_request", "body must be JSON");
+  }
+}
 
 /**
  * `POST /internal/hot/publish`: the origin pushes hot-layer changes into this
@@ -38,28 +36,14 @@ export function registerInternalHotPublish(app: Hono<EdgeApp>): void {
         );
       },
     }),
+    verifyOriginSignature(),
     async (c) => {
-      const config = edgeConfig(c.env);
-      const raw = new Uint8Array(await c.req.arrayBuffer());
-      const url = new URL(c.req.url);
-      const failure = await verifyRequest({
-        method: "POST",
-        pathWithQuery: url.pathname + url.search,
-        body: raw,
-        secret: config.signingSecret,
-        signature: c.req.header(SIGNATURE_HEADER),
-        timestamp: c.req.header(TIMESTAMP_HEADER),
-      });
-      if (failure) throw new ApiError("unauthorized", REASONS[failure]);
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(raw));
-      } catch {
-        throw new ApiError("invalid_request", "body must be JSON");
-      }
-      const request = parseOrThrow(HotPublishRequest, json);
-      const store = c.env.HOT_STORE.get(c.env.HOT_STORE.idFromName(config.region));
+      const request = parseOrThrow(HotPublishRequest, await jsonBody(c));
+      const region = edgeConfig(c.env).region;
+      const store = c.env.HOT_STORE.get(c.env.HOT_STORE.idFromName(region));
       const applied = request.entries.length > 0 ? await store.putMany(request.entries) : 0;
+      // Only when the store took them: an older observation must not replace this isolate's copy.
+      if (applied === request.entries.length) hotLayer(c.env).remember(request.entries);
       const poolVersion = request.pool ? await store.poolChanged(request.pool) : null;
       const body: HotPublishResponse = { applied, poolVersion };
       return c.json(body);
