@@ -45,8 +45,15 @@ export function shopperIdentity(): MiddlewareHandler<{
 }> {
   return async (c, next) => {
     const config = edgeConfig(c.env);
-    const token = bearerToken(c.req.header("authorization"));
-    const userId = token ? await verifyShopperToken(token, config.shopperTokenSecret) : undefined;
+    let userId: string | undefined;
+    try {
+      const token = bearerToken(c.req.header("authorization"));
+      if (token) userId = await verifyShopperToken(token, config.shopperTokenSecret);
+    } catch (error) {
+      // RFC 6750: name the scheme and the failure, so the client fetches a fresh token.
+      c.header("www-authenticate", 'Bearer error="invalid_token"');
+      throw error;
+    }
     const asked = c.req.query("userId");
     if (asked !== undefined && asked !== userId) {
       if (userId === undefined) {
