@@ -7,6 +7,8 @@ export interface PoolEntry {
   lens: Lens;
   /** Why the step picked it, e.g. `co-visited with i00042`. */
   reason: string;
+  /** Found only in a precomputed popularity list (its age is the list's, not now). */
+  precomputed?: true;
 }
 
 export interface PoolOptions {
@@ -48,12 +50,21 @@ export function buildLadderPool(signals: LadderSignals, options: PoolOptions): P
   // What the shopper is looking at or saw recently is context, not a recommendation.
   const context = [...signals.requestSeeds, ...signals.userSeeds];
   const seen = new Set<string>(context);
-  const add = (ids: Iterable<string>, lens: Lens, reason: (id: string) => string): void => {
+  const add = (
+    ids: Iterable<string>,
+    lens: Lens,
+    reason: (id: string) => string,
+    precomputed = false,
+  ): void => {
     for (const id of ids) {
       if (pool.length >= options.size) return;
       if (seen.has(id)) continue;
       seen.add(id);
-      pool.push({ id, lens, reason: reason(id) });
+      pool.push(
+        precomputed
+          ? { id, lens, reason: reason(id), precomputed }
+          : { id, lens, reason: reason(id) },
+      );
     }
   };
   if (options.candidates) {
@@ -112,7 +123,7 @@ export function buildLadderPool(signals: LadderSignals, options: PoolOptions): P
   );
 
   add(signals.trending, "business", () => `trending in ${options.region}`);
-  add(signals.regionalPopular, "business", () => `popular in ${options.region}`);
-  add(signals.globalPopular, "business", () => "popular everywhere");
+  add(signals.regionalPopular, "business", () => `popular in ${options.region}`, true);
+  add(signals.globalPopular, "business", () => "popular everywhere", true);
   return pool;
 }

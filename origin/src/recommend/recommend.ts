@@ -103,7 +103,10 @@ export async function recommend(
   const response: OriginRecommendationResponse = {
     items,
     lens: lensOf(items, byId),
-    computedAt: Math.min(signals.computedAt, Date.now()),
+    // A list made only from a popularity list is as old as that list; anything else is live data.
+    computedAt: items.every((item) => byId.get(item.id)?.precomputed)
+      ? Math.min(signals.computedAt, Date.now())
+      : Date.now(),
   };
   if (scoredBy) {
     const { model, arm } = scoredBy as ModelChoice;

@@ -56,6 +56,8 @@ export function recommendSuite(target: StoreTarget): void {
       const scores = body.items.map((i) => i.score);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
       expect(body.model).toBeUndefined();
+      // Its age is the popularity list's, which the edge reports as ageMs.
+      expect(body.computedAt).toBe(world.popularComputedAt);
     });
 
     it("puts the region's trending items first for an anonymous visitor there", async () => {
@@ -95,6 +97,8 @@ export function recommendSuite(target: StoreTarget): void {
       await world.events("view", { sessionId: session, itemIds: [world.item(5)], region });
       const body = await ask({ region, sessionId: session, k: 12 });
       expect(body.lens).toBe("request");
+      // Live signals: computed now, not as old as the popularity list.
+      expect(body.computedAt).toBeGreaterThan(world.popularComputedAt + 30_000);
       const ids = body.items.map((i) => i.id);
       expect(new Set(ids.slice(0, 2))).toEqual(new Set([world.item(7), world.item(9)]));
       expect(body.items[0]?.reason).toBe(`co-visited with ${world.item(5)}`);

@@ -55,6 +55,8 @@ export interface LadderWorld {
   name(label: string): string;
   /** The global popularity list (items 0..59, best first = item 0). */
   popular: string[];
+  /** When that list says it was computed. */
+  popularComputedAt: number;
   events(type: EventType, fields: Partial<AcceptedEvent>, at?: number): Promise<void>;
   logLines(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -97,10 +99,11 @@ export async function openLadderWorld(target: StoreTarget): Promise<LadderWorld>
   );
   expect(written.errors).toEqual([]);
   const popular = catalog.map((row) => row.key);
+  const popularComputedAt = Date.now() - 60_000;
   await store.put(keys.popular("global"), {
     items: popular,
     scores: popular.map((_, i) => 1 - i / ITEMS),
-    computedAt: Date.now() - 1000,
+    computedAt: popularComputedAt,
   });
 
   const server = new FeatureServer({ store, namespace: target.namespace, registry });
@@ -140,6 +143,7 @@ export async function openLadderWorld(target: StoreTarget): Promise<LadderWorld>
     item,
     name: (label) => `${label}${short}`,
     popular,
+    popularComputedAt,
     events: async (type, fields, at = Date.now()) => {
       sequence++;
       await processor.apply([
