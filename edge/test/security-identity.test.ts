@@ -5,9 +5,12 @@ import { RecommendationResponse } from "#shared/api/recommendations";
 import { mintShopperToken } from "#shared/security/shopper-token";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
-import { SESSION_COOKIE } from "../src/security/shopper-identity.js";
+import { sessionCookieName } from "../src/security/shopper-identity.js";
 
 const BASE = "http://edge.test";
+const LOOPBACK = "http://127.0.0.1:8787";
+/** `__Host-reco_sid` for any host but plain-http loopback. */
+const COOKIE = sessionCookieName(BASE);
 const LIST = "/v1/recommendations?surface=home&k=3";
 const secret = (env as EdgeBindings).SHOPPER_TOKEN_SECRET;
 
@@ -16,23 +19,27 @@ function get(path: string, headers: Record<string, string> = {}, base = BASE): P
 }
 
 /** The `name=value` pair and attributes of the session cookie the edge set, if any. */
-function sessionCookie(response: Response): { pair: string; attributes: string } | undefined {
+function sessionCookie(
+  response: Response,
+  name = COOKIE,
+): { pair: string; attributes: string } | undefined {
   // The edge sets at most this one cookie, so the combined header is that cookie.
   const header = response.headers.get("set-cookie");
-  if (!header?.startsWith(`${SESSION_COOKIE}=`)) return undefined;
+  if (!header?.startsWith(`${name}=`)) return undefined;
   const [pair = "", ...attributes] = header.split(";");
   return { pair, attributes: attributes.join(";") };
 }
 
 /** The session id inside a signed cookie value (`<id>.<signature>`, URL-encoded). */
 function sessionIdOf(pair: string): string {
-  return decodeURIComponent(pair.slice(SESSION_COOKIE.length + 1)).split(".")[0] ?? "";
+  return decodeURIComponent(pair.slice(pair.indexOf("=") + 1)).split(".")[0] ?? "";
 }
 
 describe("anonymous shoppers get an edge-issued session (.security)", () => {
-  it("issues a signed, HttpOnly, Secure, SameSite=Lax session cookie on the first request", async () => {
+  it("issues a signed, __Host-, HttpOnly, Secure, SameSite=Lax session cookie on the first request", async () => {
     const response = await get(LIST);
     expect(response.status).toBe(200);
+    expect(COOKIE).toBe("__Host-reco_sid");
     const cookie = sessionCookie(response);
     expect(cookie).toBeDefined();
     expect(sessionIdOf(cookie?.pair ?? "")).toMatch(/^[0-9a-f-]{36}$/);
@@ -43,10 +50,22 @@ describe("anonymous shoppers get an edge-issued session (.security)", () => {
     expect(cookie?.attributes).toMatch(/Path=\//);
   });
 
-  it("leaves out Secure on plain-http loopback, where browsers would drop it", async () => {
-    const cookie = sessionCookie(await get(LIST, {}, "http://127.0.0.1:8787"));
+  it("leaves out Secure (and so __Host-) on plain-http loopback, where browsers would drop it", async () => {
+    const name = sessionCookieName(LOOPBACK);
+    expect(name).toBe("reco_sid");
+    const cookie = sessionCookie(await get(LIST, {}, LOOPBACK), name);
     expect(cookie?.attributes).toMatch(/HttpOnly/);
     expect(cookie?.attributes).not.toMatch(/Secure/);
+    const again = await get(LIST, { cookie: cookie?.pair ?? "" }, LOOPBACK);
+    expect(sessionCookie(again, name)).toBeUndefined();
+  });
+
+  it("ignores a validly signed cookie without the __Host- prefix (one a sibling subdomain could plant)", async () => {
+    const loopback = sessionCookie(await get(LIST, {}, LOOPBACK), sessionCookieName(LOOPBACK));
+    const response = await get(LIST, { cookie: loopback?.pair ?? "" });
+    const issued = sessionCookie(response);
+    expect(issued).toBeDefined();
+    expect(sessionIdOf(issued?.pair ?? "")).not.toBe(sessionIdOf(loopback?.pair ?? ""));
   });
 
   it("keeps the session a valid cookie names, and issues none again", async () => {
@@ -68,7 +87,7 @@ describe("anonymous shoppers get an edge-issued session (.security)", () => {
   });
 
   it("ignores an unsigned cookie naming someone else's session", async () => {
-    const response = await get(LIST, { cookie: `${SESSION_COOKIE}=${crypto.randomUUID()}` });
+    const response = await get(LIST, { cookie: `${COOKIE}=${crypto.randomUUID()}` });
     expect(response.status).toBe(200);
     expect(sessionCookie(response)).toBeDefined();
   });

@@ -5,7 +5,7 @@ import { mintShopperToken } from "#shared/security/shopper-token";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import worker from "../src/index.js";
-import { SESSION_COOKIE } from "../src/security/shopper-identity.js";
+import { sessionCookieName } from "../src/security/shopper-identity.js";
 
 const BASE = "http://edge.test";
 const LIST = "/v1/recommendations?surface=home&k=1";
@@ -78,7 +78,7 @@ describe("per-client rate limits (.security)", () => {
   async function newSession(): Promise<string> {
     const response = await fetchWith({}, LIST);
     const cookie = response.headers.get("set-cookie") ?? "";
-    expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+    expect(cookie.startsWith(`${sessionCookieName(BASE)}=`)).toBe(true);
     return cookie.split(";")[0] ?? "";
   }
 

@@ -12,13 +12,28 @@ import { verifyShopperToken } from "./verify-shopper-token.js";
 export type Shopper = { sessionId: string; userId?: string; newSession: boolean };
 export type ShopperVariables = { shopper: Shopper };
 
-/** Cookie holding the edge-issued session id (HMAC-signed, HttpOnly). */
+/**
+ * Cookie holding the edge-issued session id (HMAC-signed, HttpOnly). Sent as
+ * `__Host-reco_sid` over https: the prefix makes browsers refuse one set by a
+ * sibling subdomain (session fixation); plain `reco_sid` on loopback http only.
+ */
 export const SESSION_COOKIE = "reco_sid";
 // 400 days is the longest Max-Age browsers keep (RFC 6265bis); a session id is not a secret credential.
 const SESSION_MAX_AGE_S = 400 * 24 * 3600;
 /** What the edge itself issues: a UUID. Anything else in a validly signed cookie is refused too. */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Browsers drop Secure (and so `__Host-`) cookies over plain http, which is how `npm run dev` serves loopback. */
+function isPlainLoopback(requestUrl: string): boolean {
+  const url = new URL(requestUrl);
+  return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/** The session cookie's full name for a request to `requestUrl` (tests and docs). */
+export function sessionCookieName(requestUrl: string): string {
+  return isPlainLoopback(requestUrl) ? SESSION_COOKIE : `__Host-${SESSION_COOKIE}`;
+}
 
 function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
@@ -65,20 +80,22 @@ export function shopperIdentity(): MiddlewareHandler<{
       throw new ApiError("forbidden", "the token belongs to another user than userId");
     }
 
-    const cookie = await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE);
+    const secure = !isPlainLoopback(c.req.url);
+    const cookie = secure
+      ? await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE, "host")
+      : await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE);
     let shopper: Shopper;
     if (typeof cookie === "string" && SESSION_ID.test(cookie)) {
       shopper = { sessionId: cookie, userId, newSession: false };
     } else {
       shopper = { sessionId: crypto.randomUUID(), userId, newSession: true };
-      const url = new URL(c.req.url);
       await setSignedCookie(c, SESSION_COOKIE, shopper.sessionId, config.sessionCookieSecret, {
         path: "/",
         httpOnly: true,
-        // Browsers drop Secure cookies over plain http, which is how `npm run dev` serves loopback.
-        secure: !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)),
+        secure,
         sameSite: "Lax",
         maxAge: SESSION_MAX_AGE_S,
+        ...(secure ? { prefix: "host" as const } : {}),
       });
     }
     c.set("shopper", shopper);
