@@ -51,6 +51,8 @@ export async function startStack(
       LMDB_PATH: options.lmdbPath,
       SEED_DEMO_DATA: "true",
       REGION: options.region,
+      // The hot layer: admin writes, rules and trending reach this region's edge within seconds.
+      EDGE_PUBLISH_URLS: `${options.region}=http://127.0.0.1:${options.edgePort}`,
     },
     { echo: true, label: options.label && `${options.label} origin |` },
   );

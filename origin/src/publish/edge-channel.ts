@@ -46,6 +46,8 @@ export class EdgeChannel {
   private sending: Promise<void> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryMs = FIRST_RETRY_MS;
+  /** Consecutive failed sends (the current outage). */
+  private failures = 0;
   private stopped = false;
   dropped = 0;
   sent = 0;
@@ -114,16 +116,27 @@ export class EdgeChannel {
         const answer = await this.post({ entries, ...(pool ? { pool } : {}) });
         if (pool) this.publishedPoolVersion = answer.poolVersion ?? null;
         this.sent += entries.length;
+        if (this.failures > 0) {
+          this.deps.logger.info(
+            { edge: this.deps.target.url, failures: this.failures },
+            "hot publish recovered",
+          );
+        }
+        this.failures = 0;
         this.retryMs = FIRST_RETRY_MS;
       } catch (error) {
         // Put the batch back behind anything newer (newer changes of the same id win) and retry later.
         for (const [key, change] of batch)
           if (!this.pending.has(key)) this.pending.set(key, change);
         this.poolHead ??= pool;
-        this.deps.logger.warn(
+        // One warning per outage, not one per retry (a dev edge starts seconds after its origin).
+        const log = this.failures === 0 ? this.deps.logger.warn : this.deps.logger.debug;
+        log.call(
+          this.deps.logger,
           { err: error, edge: this.deps.target.url, retryMs: this.retryMs },
           "hot publish failed; retrying",
         );
+        this.failures++;
         this.retryLater();
         return;
       }
