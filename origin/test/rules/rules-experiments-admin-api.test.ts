@@ -43,6 +43,17 @@ beforeAll(async () => {
     const response = await admin("PUT", `/features/item/${name}`, { type });
     expect(response.status).toBe(200);
   }
+  // Experiment arms must name model versions the registry holds: "ranker" v1 and v2.
+  for (const weight of [0.001, -0.001]) {
+    const response = await admin("PUT", "/models/ranker", {
+      model: { format: "linear", version: 1, weights: [weight], bias: 0, link: "identity" },
+      graph: {
+        nodes: [{ id: "item", entity: "item", key: [{ input: "candidate" }] }],
+        columns: [{ node: "item", feature: "price" }],
+      },
+    });
+    expect(response.status).toBe(200);
+  }
 });
 afterAll(async () => {
   await origin?.stop();
@@ -174,8 +185,8 @@ describe("experiments admin API", () => {
   const experiment = {
     salt: "home-1",
     arms: [
-      { name: "control", modelId: "ranker", version: 3, weight: 90 },
-      { name: "treat", modelId: "ranker", version: 4, weight: 10 },
+      { name: "control", modelId: "ranker", version: 1, weight: 90 },
+      { name: "treat", modelId: "ranker", version: 2, weight: 10 },
     ],
   };
 
@@ -190,6 +201,28 @@ describe("experiments admin API", () => {
     expect(stored).toMatchObject({ surface: "home", version: 1, experiment });
     const get = await admin("GET", "/experiments/home");
     expect(ExperimentDocument.parse(await get.json())).toEqual(stored);
+  });
+
+  it("refuses arms naming a model or a version the registry does not hold (.error)", async () => {
+    await expectError(
+      await admin("PUT", "/experiments/home", {
+        experiment: { ...experiment, arms: [{ ...experiment.arms[0], modelId: "nobody" }] },
+      }),
+      400,
+      "invalid_parameter",
+      'experiment.arms.0.modelId: no model "nobody" in the registry',
+    );
+    await expectError(
+      await admin("PUT", "/experiments/home", {
+        experiment: {
+          ...experiment,
+          arms: [experiment.arms[0], { ...experiment.arms[1], version: 9 }],
+        },
+      }),
+      400,
+      "invalid_parameter",
+      'experiment.arms.1.version: model "ranker" has no version 9',
+    );
   });
 
   it("refuses duplicate arm names and non-positive weights, naming the arm (.error)", async () => {
