@@ -1,8 +1,14 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EventType, ShopperEvent } from "#shared/api/events";
 import type { EdgeBindings } from "../src/env.js";
+import worker from "../src/index.js";
 import { readSession, recordSessionEvents } from "../src/session/session-client.js";
 import {
   applySessionEvents,
@@ -103,6 +109,36 @@ describe("session read-your-writes through POST /v1/events", () => {
     expect(snapshot.recentItems).not.toContain("item-9"); // the oldest fell off
     expect(snapshot.recentCategories).toHaveLength(MAX_RECENT_CATEGORIES);
     expect(snapshot.recentCategories[0]).toBe(`cat-${59 % (MAX_RECENT_CATEGORIES + 5)}`);
+  });
+});
+
+describe("session recording failures", () => {
+  it("still answers 202 with every event queued when the session object fails", async () => {
+    const sends: unknown[] = [];
+    const queue = {
+      sendBatch: async (messages: Iterable<unknown>) => {
+        sends.push(...messages);
+      },
+    } as unknown as Queue;
+    const failing = {
+      idFromName: (name: string) => bindings.SESSIONS.idFromName(name),
+      get: () => ({
+        record: () => Promise.reject(new Error("session object unavailable (test)")),
+      }),
+    } as unknown as EdgeBindings["SESSIONS"];
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(URL_EVENTS, {
+        method: "POST",
+        body: JSON.stringify({ events: [event("view", ["i1"]), event("click", ["i2"])] }),
+        headers: { "content-type": "application/json" },
+      }),
+      { ...bindings, EVENTS_QUEUE: queue, SESSIONS: failing } as EdgeBindings,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(202);
+    expect(sends).toHaveLength(2);
   });
 });
 
