@@ -4,6 +4,7 @@ import type { ExperimentsStore } from "../experiments/experiments-store.js";
 import type { FeatureServices } from "../features/feature-services.js";
 import { featureRecordKey, joinKey, regionalBin } from "../features/layout.js";
 import { decayedScores, topKeys } from "../features/storage-read.js";
+import { toWireValue } from "../features/values.js";
 import type { ModelRegistry } from "../models/registry/model-registry.js";
 import type { RulesStore } from "../rules/rules-store.js";
 import type { BinValue, StorePort } from "../store/port.js";
@@ -28,8 +29,9 @@ const ABSENT: Row = { value: null, version: 0, updatedAt: 0 };
 
 /**
  * The current hot values of one kind in one edge region, one entry per id in
- * order: `item`/`user` are the entity's non-vector features (vectors travel
- * in the retrieval pool), `trending` (id = region) and `covisit` (id = item)
+ * order: `item` is the item's non-vector features (its embedding travels in
+ * the retrieval pool), `user` every user feature (an `embedding` is the
+ * edge's query vector), `trending` (id = region) and `covisit` (id = item)
  * the stream's decayed top lists with scores, `rules` the surface's document,
  * `model` the model the surface's experiment scores with (`null`: none).
  *
@@ -79,8 +81,11 @@ async function featureRows(
   now: number,
 ): Promise<Row[]> {
   const compiled = source.features.registry.snapshot().entities.get(entity);
+  // Item vectors travel in the retrieval pool; a user's embedding is the edge's query vector.
   const names = compiled
-    ? [...compiled.features.values()].filter((f) => !f.isVector).map((f) => f.def.name)
+    ? [...compiled.features.values()]
+        .filter((f) => entity === "user" || !f.isVector)
+        .map((f) => f.def.name)
     : [];
   if (names.length === 0) return ids.map(() => ABSENT);
   const [group] = await source.features.server.get([{ entity, keys: [...ids], features: names }]);
@@ -91,7 +96,7 @@ async function featureRows(
     names.forEach((name, f) => {
       const status = row.status[f];
       if (status === "present" || status === "expired") stored = true;
-      value[ITEM_FIELD_NAMES[name] ?? name] = row.values[f] ?? null;
+      value[ITEM_FIELD_NAMES[name] ?? name] = toWireValue(row.values[f] ?? null);
       const age = row.ageMs[f];
       if (typeof age === "number") updatedAt = Math.max(updatedAt, now - age);
     });

@@ -242,6 +242,23 @@ describe("POST /internal/hot/get (origin side of the pull)", () => {
     expect(body.entries[1]?.value).toBeNull();
   });
 
+  it("answers a user's features with the embedding as a plain array (the edge's query vector)", async () => {
+    const declared = await admin("PUT", "/features/user/embedding", { type: "vector", dim: 4 });
+    expect(declared.status).toBe(200);
+    const written = await admin("POST", "/features/write", {
+      entity: "user",
+      rows: [{ key: "u-hot-1", values: { embedding: [0.5, 0, -0.5, 1] } }],
+    });
+    expect(await written.json()).toMatchObject({ written: 1, errors: [] });
+    const response = await signedPost("/internal/hot/get", {
+      region: "ap-south",
+      kind: "user",
+      ids: ["u-hot-1"],
+    });
+    const [entry] = HotGetResponse.parse(await response.json()).entries;
+    expect(entry?.value).toMatchObject({ embedding: [0.5, 0, -0.5, 1] });
+  });
+
   it("refuses unsigned or forged pulls (401) and bad kinds (400)", async () => {
     const unsigned = await fetch(`${origin.url}/internal/hot/get`, {
       method: "POST",
