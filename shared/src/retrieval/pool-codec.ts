@@ -425,7 +425,8 @@ function readMeta(reader: Reader, count: number): PoolMetaColumns {
 
 /**
  * Reads pool bytes into typed-array views over one buffer (copied once if the
- * bytes are not 4-byte aligned). Throws `PoolFormatError` naming what is wrong
+ * bytes are not 4-byte aligned). The pool keeps views over `bytes`' buffer:
+ * hand it bytes nobody writes to afterwards. Throws `PoolFormatError` naming what is wrong
  * for anything that is not a complete pool of a known layout version.
  */
 export function decodePool(bytes: Uint8Array): RetrievalPool {
