@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { EdgeBindings } from "../src/env.js";
@@ -155,5 +155,29 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
     expect(JSON.parse(entries[0]?.valueJson ?? "null")).toMatchObject({ category: "held" });
     const stats = await store.stats();
     expect(stats.pullFailures).toBeGreaterThanOrEqual(1);
+  });
+
+  it("prunes entries no read or publish confirmed for a day, keeping the rest", async () => {
+    const store = regionStore("prune-test");
+    const entry = (id: string) => ({
+      kind: "item" as const,
+      id,
+      value: { price: 1 },
+      version: 1,
+      updatedAt: 1,
+      observedAt: 1,
+    });
+    await store.putMany([entry("old"), entry("recent")]);
+    await runInDurableObject(store, (_, state) => {
+      state.storage.sql.exec("UPDATE entries SET stored_at = 0 WHERE id = 'old'");
+    });
+    expect(await runDurableObjectAlarm(store)).toBe(true);
+    const ids = await runInDurableObject(store, (_, state) =>
+      state.storage.sql
+        .exec<{ id: string }>("SELECT id FROM entries ORDER BY id")
+        .toArray()
+        .map((row) => row.id),
+    );
+    expect(ids).toEqual(["recent"]);
   });
 });

@@ -5,6 +5,7 @@ import type { EdgeBindings } from "../env.js";
 import { type HotConfig, hotConfig } from "./hot-config.js";
 import type { StoredHotEntry } from "./hot-tables.js";
 import { approximateBytes, MemoryTier } from "./memory-tier.js";
+import { waitAtMost } from "./wait-at-most.js";
 
 export type { HotKind } from "#shared/hot/hot-contract";
 export type { RetrievalPool } from "#shared/retrieval/pool-codec";
@@ -167,7 +168,8 @@ export class TieredHotLayer implements HotLayer {
     this.poolLoad ??= this.loadPool().finally(() => {
       this.poolLoad = null;
     });
-    await this.poolLoad;
+    // The load may belong to another request; if that request is cancelled this one must not hang.
+    await waitAtMost(this.poolLoad, this.config.pullTimeoutMs);
     return this.heldPool?.pool;
   }
 

@@ -125,6 +125,16 @@ export class HotTables {
     return applied;
   }
 
+  /** Drops entries no pull or publish confirmed since `before`; answers how many. */
+  prune(before: number): number {
+    return this.storage.sql.exec("DELETE FROM entries WHERE stored_at < ?", before).rowsWritten;
+  }
+
+  /** Whether any entry is held (the prune alarm keeps running only then). */
+  hasEntries(): boolean {
+    return this.storage.sql.exec("SELECT 1 FROM entries LIMIT 1").toArray().length > 0;
+  }
+
   poolHead(): StoredPoolHead | null {
     const row = this.storage.sql
       .exec<{ version: number; updated_at: number; bytes: number; stored_at: number }>(

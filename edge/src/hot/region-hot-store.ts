@@ -12,6 +12,15 @@ import { HotTables, type StoredHotEntry, type StoredPoolHead } from "./hot-table
 import { type OriginTarget, pullEntries, pullPool } from "./origin-pull.js";
 import { waitAtMost } from "./wait-at-most.js";
 
+/**
+ * Entries nobody read (so nothing re-pulled) for a day are dropped: the store
+ * holds the region's working set, not every user ever seen. A later read
+ * pulls them again.
+ */
+const RETENTION_MS = 24 * 60 * 60 * 1000;
+/** How often the prune alarm runs while entries are held. */
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
 /** After a failed pull the origin is left alone this long, so an outage costs one attempt per second, not one per read. */
 const ORIGIN_RETRY_AFTER_MS = 1_000;
 
@@ -40,6 +49,7 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
   private readonly inFlight = new Map<string, Promise<void>>();
   private poolPull: Promise<void> | null = null;
   private originDownUntil = 0;
+  private pruneArmed = false;
   /** Origin requests made (entry pulls and pool pulls): tests and debugging. */
   private readonly counters = { entryPulls: 0, poolPulls: 0, pullFailures: 0 };
 
@@ -81,7 +91,25 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
 
   /** Writes published or pulled entries; older observations than the stored ones are ignored. */
   async putMany(entries: HotWireEntry[]): Promise<number> {
-    return this.tables.write(entries, Date.now());
+    const applied = this.tables.write(entries, Date.now());
+    await this.schedulePrune();
+    return applied;
+  }
+
+  /** Drops entries past the retention; re-arms itself while anything is held. */
+  override async alarm(): Promise<void> {
+    const dropped = this.tables.prune(Date.now() - RETENTION_MS);
+    if (dropped > 0) console.info("hot store pruned", dropped);
+    this.pruneArmed = false;
+    if (this.tables.hasEntries()) await this.schedulePrune();
+  }
+
+  private async schedulePrune(): Promise<void> {
+    if (this.pruneArmed) return;
+    this.pruneArmed = true;
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+    }
   }
 
   /**
@@ -143,8 +171,9 @@ export class RegionHotStore extends DurableObject<EdgeBindings> {
         const slice = fresh.slice(i, i + MAX_HOT_IDS_PER_PULL);
         this.counters.entryPulls++;
         const request = pullEntries(this.target(config), kind, slice)
-          .then((entries) => {
+          .then(async (entries) => {
             this.tables.write(entries, Date.now());
+            await this.schedulePrune();
           })
           .catch((error: unknown) => {
             // Serve what is held: an unreachable origin is a degraded region, not an error.
