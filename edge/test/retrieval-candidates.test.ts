@@ -111,6 +111,14 @@ describe("retrieveCandidates: merging sources", () => {
     expect(result.candidates.map((c) => c.itemId)).toEqual(["t1", "t2", "t3"]);
   });
 
+  it("skips ids that are not strings in hot lists", () => {
+    const trending = {
+      items: ["t1", 7, "", null, "t2"],
+      scores: [5, 4, 3, 2, 1],
+    } as unknown as ScoredItems;
+    expect(retrieve({ trending }).candidates.map((c) => c.itemId)).toEqual(["t1", "t2"]);
+  });
+
   it("caps the answer at the limit", () => {
     const result = retrieve({ recentItems: ["a0"], trending: scored(ids), limit: 7 });
     expect(result.candidates).toHaveLength(7);

@@ -147,6 +147,8 @@ function admit(
   const seen = new Set<string>();
   for (const entry of ranked) {
     if (out.length === limit) break;
+    // Hot values arrive unparsed: an id that is not a non-empty string is skipped.
+    if (typeof entry.id !== "string" || entry.id === "") continue;
     if (excluded.has(entry.id) || seen.has(entry.id)) continue;
     if (!allowsItem(filter, metaOf(entry.id, input))) continue;
     seen.add(entry.id);
