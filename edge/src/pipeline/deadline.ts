@@ -22,10 +22,20 @@ export class Deadline {
   }
 }
 
-/** Resolves with `work`'s value, or `undefined` once `ms` have passed (the work is left to finish). */
-export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+/**
+ * Resolves with `work`'s value, or `undefined` once `ms` have passed. Work
+ * left behind goes on: handed to `keepAlive` (the request's `waitUntil`) it
+ * finishes even after the response, so what it fills (the hot layer, a pool
+ * load other requests wait on) is there for the next request.
+ */
+export async function within<T>(
+  work: Promise<T>,
+  ms: number,
+  keepAlive?: (promise: Promise<unknown>) => void,
+): Promise<T | undefined> {
   // Work left behind may still fail later: that must not surface as an unhandled rejection.
-  work.catch(() => undefined);
+  const settled = work.catch(() => undefined);
+  keepAlive?.(settled);
   if (ms <= 0) return undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>((resolve) => {

@@ -100,12 +100,14 @@ export async function recommend(
         : within(
             ports.readSession(input.sessionId).catch(() => undefined),
             keyStageMs,
+            deps.waitUntil,
           ),
     ),
     timings.time("hot", () =>
       within(
         ports.modelOf(input.surface).catch(() => undefined),
         keyStageMs,
+        deps.waitUntil,
       ),
     ),
   ]);
@@ -141,12 +143,21 @@ export async function recommend(
         new Deadline(BACKGROUND_BUDGET_MS),
         new StageTimings(),
         computeInput,
+        deps.waitUntil,
       );
       return keyKnown ? result.computed : { ...result.computed, cacheable: false };
     }
     timings.record("cache", performance.now() - cacheStarted);
     cacheTimed = true;
-    const result = await computeList(input, session, ports, deadline, timings, computeInput);
+    const result = await computeList(
+      input,
+      session,
+      ports,
+      deadline,
+      timings,
+      computeInput,
+      deps.waitUntil,
+    );
     outcome = result.outcome;
     return keyKnown ? result.computed : { ...result.computed, cacheable: false };
   };
@@ -184,6 +195,7 @@ async function computeList(
   deadline: Deadline,
   timings: StageTimings,
   { previous, previousFrom }: ComputeInput<CachedList>,
+  waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<ListResult> {
   const retrieved = await timings.time("retrieval", async () =>
     within(
@@ -198,6 +210,7 @@ async function computeList(
         })
         .catch(() => undefined),
       deadline.budgetMs * RETRIEVAL_DONE_SHARE - deadline.elapsedMs(),
+      waitUntil,
     ),
   );
   const candidates = retrieved?.candidates ?? [];
