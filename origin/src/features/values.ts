@@ -28,6 +28,45 @@ export function decodeVector(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/** First arena chunk in floats (two 32-d vectors fit twice); each next chunk doubles, up to the cap. */
+const FIRST_ARENA_FLOATS = 128;
+/** 64 KB: a served vector kept alive holds at most this much memory with it. */
+const MAX_ARENA_FLOATS = 16_384;
+
+/**
+ * Decodes the vectors of one response into shared chunks: each vector is a
+ * `Float32Array` view of its own slice of a chunk, so a 100-row read makes
+ * a few allocations instead of one off-heap buffer per vector (≈ 1 µs each,
+ * a quarter of serving 100 × 50). Chunks are never reused, so views never
+ * change under their holder. Served vectors are read-only, as all served values.
+ */
+export class VectorArena {
+  private chunk: Float32Array | null = null;
+  private bytes: Uint8Array | null = null;
+  private used = 0;
+  private size = FIRST_ARENA_FLOATS;
+
+  decode(stored: Uint8Array): Float32Array {
+    const n = stored.length >>> 2;
+    if (!littleEndian || n > MAX_ARENA_FLOATS) return decodeVector(stored);
+    let chunk = this.chunk;
+    let bytes = this.bytes;
+    if (chunk === null || bytes === null || this.used + n > chunk.length) {
+      while (this.size < n) this.size *= 2;
+      chunk = new Float32Array(this.size);
+      bytes = new Uint8Array(chunk.buffer);
+      this.chunk = chunk;
+      this.bytes = bytes;
+      this.used = 0;
+      this.size = Math.min(this.size * 2, MAX_ARENA_FLOATS);
+    }
+    bytes.set(stored.length === n * 4 ? stored : stored.subarray(0, n * 4), this.used * 4);
+    const out = new Float32Array(chunk.buffer, this.used * 4, n);
+    this.used += n;
+    return out;
+  }
+}
+
 /** A validated wire value in its stored form. */
 export function toBinValue(value: FeatureValue, type: string): BinValue {
   if (type === "vector") return encodeVector(value as number[]);

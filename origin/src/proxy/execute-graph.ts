@@ -42,12 +42,6 @@ export interface GraphResult {
 /** Derived key values longer than this are not ids; treated as absent rather than read. */
 const MAX_DERIVED_KEY_PART = 256;
 
-const STATUS_RANK: Record<FeatureStatus, number> = {
-  present: 0,
-  default: 1,
-  expired: 2,
-  missing: 3,
-};
 const STATUS_NAMES: readonly FeatureStatus[] = ["present", "default", "expired", "missing"];
 
 /**
@@ -125,45 +119,15 @@ export async function executeGraph(
   const width = plan.columns.length;
   const matrix = new Float32Array(rows * width);
   const counts = plan.columns.map(() => new Uint32Array(4));
-  const statusAt = (ref: FeatureRef, r: number): FeatureStatus => {
-    const slots = nodeRows[ref.node] as (ServedRow | null)[];
-    const row = slots.length === 1 ? slots[0] : slots[r];
-    return row ? (row.status[ref.featureIndex] ?? "missing") : "missing";
-  };
-  plan.columns.forEach((column, c) => {
+  for (let c = 0; c < width; c++) {
+    const column = plan.columns[c] as GraphPlan["columns"][number];
     const count = counts[c] as Uint32Array;
-    const declared = !Number.isNaN(column.default);
-    for (let r = 0; r < rows; r++) {
-      let status: FeatureStatus;
-      let value: number;
-      if (column.kind === "feature") {
-        status = statusAt(column, r);
-        const served = valueAt(column, r);
-        value =
-          status !== "present" && declared
-            ? column.default
-            : typeof served === "number"
-              ? served
-              : typeof served === "boolean"
-                ? Number(served)
-                : column.default;
-      } else {
-        const sa = statusAt(column.a, r);
-        const sb = statusAt(column.b, r);
-        status = STATUS_RANK[sa] >= STATUS_RANK[sb] ? sa : sb;
-        const a = valueAt(column.a, r);
-        const b = valueAt(column.b, r);
-        value =
-          status !== "present" && declared
-            ? column.default
-            : a instanceof Float32Array && b instanceof Float32Array
-              ? dot(a, b)
-              : column.default;
-      }
-      matrix[r * width + c] = value;
-      (count[STATUS_RANK[status]] as number)++;
+    if (column.kind === "feature") {
+      fillFeatureColumn(matrix, width, c, rows, column, nodeRows[column.node] ?? [], count);
+    } else {
+      fillDotColumn(matrix, width, c, rows, column, nodeRows, count);
     }
-  });
+  }
   return {
     matrix,
     rows,
@@ -177,6 +141,72 @@ export async function executeGraph(
     }),
     reads,
   };
+}
+
+/** A status's place in `STATUS_NAMES`, without a keyed lookup per cell. */
+function statusIndex(status: FeatureStatus | undefined): number {
+  return status === "present" ? 0 : status === "default" ? 1 : status === "expired" ? 2 : 3;
+}
+
+/** The entity row a node gives matrix row `r` (request-level nodes have one slot for every row). */
+function rowAt(slots: readonly (ServedRow | null)[], r: number): ServedRow | null {
+  return (slots.length === 1 ? slots[0] : slots[r]) ?? null;
+}
+
+/** One feature column, top to bottom: the cell's value, or the declared default unless present. */
+function fillFeatureColumn(
+  matrix: Float32Array,
+  width: number,
+  c: number,
+  rows: number,
+  column: Extract<GraphPlan["columns"][number], { kind: "feature" }>,
+  slots: readonly (ServedRow | null)[],
+  count: Uint32Array,
+): void {
+  const declared = !Number.isNaN(column.default);
+  const index = column.featureIndex;
+  for (let r = 0; r < rows; r++) {
+    const row = rowAt(slots, r);
+    const status = row === null ? 3 : statusIndex(row.status[index]);
+    let value = column.default;
+    if (status === 0 || !declared) {
+      const served = row === null ? null : row.values[index];
+      if (typeof served === "number") value = served;
+      else if (typeof served === "boolean") value = served ? 1 : 0;
+    }
+    matrix[r * width + c] = value;
+    (count[status] as number)++;
+  }
+}
+
+/** A dot-product column: the worse status of its two vectors decides, as for a plain column. */
+function fillDotColumn(
+  matrix: Float32Array,
+  width: number,
+  c: number,
+  rows: number,
+  column: Extract<GraphPlan["columns"][number], { kind: "dot" }>,
+  nodeRows: readonly (ServedRow | null)[][],
+  count: Uint32Array,
+): void {
+  const declared = !Number.isNaN(column.default);
+  const slotsA = nodeRows[column.a.node] ?? [];
+  const slotsB = nodeRows[column.b.node] ?? [];
+  for (let r = 0; r < rows; r++) {
+    const rowA = rowAt(slotsA, r);
+    const rowB = rowAt(slotsB, r);
+    const sa = rowA === null ? 3 : statusIndex(rowA.status[column.a.featureIndex]);
+    const sb = rowB === null ? 3 : statusIndex(rowB.status[column.b.featureIndex]);
+    const status = Math.max(sa, sb);
+    let value = column.default;
+    if (status === 0 || !declared) {
+      const a = rowA === null ? null : rowA.values[column.a.featureIndex];
+      const b = rowB === null ? null : rowB.values[column.b.featureIndex];
+      if (a instanceof Float32Array && b instanceof Float32Array) value = dot(a, b);
+    }
+    matrix[r * width + c] = value;
+    (count[status] as number)++;
+  }
 }
 
 function keyOf(

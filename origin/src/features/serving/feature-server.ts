@@ -10,7 +10,7 @@ import { featureRecordKey, WRITTEN_AT_BIN } from "../layout.js";
 import type { FeatureLog } from "../logging/feature-log.js";
 import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
 import { decodeFeature } from "../storage-read.js";
-import { decodeVector, type ServedValue } from "../values.js";
+import { type ServedValue, VectorArena } from "../values.js";
 import { keyProblem } from "../write/validate-row.js";
 import { type ReadPlan, readPlan } from "./read-plan.js";
 
@@ -36,8 +36,6 @@ export interface FeatureServerDeps {
   now?: () => number;
 }
 
-const EMPTY_BINS: Bins = {};
-
 type Stamps = { [bin: string]: BinValue };
 
 function stampsOf(bins: Bins): Stamps | null {
@@ -48,10 +46,14 @@ function stampsOf(bins: Bins): Stamps | null {
 }
 
 /** A stored `value` bin as served, or null if absent or of a shape the type cannot have. */
-function plainValue(stored: BinValue | undefined, vector: boolean): ServedValue | null {
+function plainValue(
+  stored: BinValue | undefined,
+  vector: boolean,
+  arena: VectorArena,
+): ServedValue | null {
   if (stored === undefined) return null;
   if (stored instanceof Uint8Array) {
-    return vector && stored.byteLength % 4 === 0 ? decodeVector(stored) : null;
+    return vector && stored.byteLength % 4 === 0 ? arena.decode(stored) : null;
   }
   return vector ? null : (stored as ServedValue);
 }
@@ -135,30 +137,46 @@ export class FeatureServer {
     const features = plan.features;
     const n = features.length;
     const rows: ServedRow[] = new Array(group.keys.length);
+    // Per group, reused by every row: the row's value bins and write times by feature index.
+    const stored: (BinValue | undefined)[] = plan.nulls.slice() as never[];
+    const written: (BinValue | undefined)[] = plan.nulls.slice() as never[];
+    const arena = new VectorArena();
     for (let r = 0; r < group.keys.length; r++) {
-      const bins = records[r]?.bins ?? EMPTY_BINS;
+      const key = group.keys[r] as string;
+      const record = records[r];
+      if (!record) {
+        rows[r] = {
+          key,
+          values: plan.absentValues.slice(),
+          status: plan.absentStatus.slice(),
+          ageMs: plan.nulls.slice(),
+        };
+        continue;
+      }
+      const bins = record.bins;
       const stamps = stampsOf(bins);
-      const values = new Array<ServedValue | null>(n);
-      const status = new Array<FeatureStatus>(n);
-      const ageMs = new Array<number | null>(n);
+      plan.readValues(bins, stored);
+      if (stamps) plan.readStamps(stamps, written);
+      const values: (ServedValue | null)[] = plan.nulls.slice();
+      const status = plan.absentStatus.slice();
+      const ageMs: (number | null)[] = plan.nulls.slice();
       for (let f = 0; f < n; f++) {
         const feature = features[f] as (typeof features)[number];
-        let value: ServedValue | null = null;
+        let value: ServedValue | null;
         let writtenAt: number | null = null;
         if (feature.valueBin !== null) {
           // Fast path for plain values (most features): no decoder call, no object per value.
-          value = plainValue(bins[feature.valueBin], feature.isVector);
-          const stamp = stamps?.[feature.valueBin];
-          writtenAt = typeof stamp === "number" ? stamp : null;
-        } else if (bins !== EMPTY_BINS) {
+          value = plainValue(stored[f], feature.isVector, arena);
+          const stamp = stamps ? written[f] : undefined;
+          if (typeof stamp === "number") writtenAt = stamp;
+        } else {
           const decoded = decodeFeature(feature.def, bins, context);
           value = decoded.value;
           writtenAt = decoded.writtenAt;
         }
+        // `status` starts as the absent row's ("default" or "missing"), `ageMs` as null.
         if (value === null) {
           values[f] = feature.defaultValue;
-          status[f] = feature.defaultValue === null ? "missing" : "default";
-          ageMs[f] = null;
           continue;
         }
         const age = writtenAt === null ? null : Math.max(0, now - writtenAt);
@@ -172,7 +190,7 @@ export class FeatureServer {
           status[f] = "present";
         }
       }
-      rows[r] = { key: group.keys[r] as string, values, status, ageMs };
+      rows[r] = { key, values, status, ageMs };
     }
     return { entity, features: group.features, rows };
   }

@@ -1,3 +1,4 @@
+import type { FeatureStatus } from "#shared/features/serving";
 import { ApiError } from "#shared/http/api-error";
 import { WRITTEN_AT_BIN } from "../layout.js";
 import type {
@@ -5,6 +6,8 @@ import type {
   CompiledFeature,
   RegistrySnapshot,
 } from "../registry/registry-snapshot.js";
+import type { ServedValue } from "../values.js";
+import { type BinReader, compileBinReader } from "./bin-reader.js";
 
 /** What to read for one (entity, feature list): resolved once, reused while the registry is unchanged. */
 export interface ReadPlan {
@@ -12,6 +15,20 @@ export interface ReadPlan {
   readonly features: readonly CompiledFeature[];
   /** Exactly the bins these features need, plus `_t`. */
   readonly bins: readonly string[];
+  /**
+   * Row templates, copied with `slice()` per served row: one `null` per
+   * feature, and the values and statuses of a row whose record is missing.
+   * Copies of an array already holding mixed values never change their
+   * element kind (V8 re-allocates an array the first time a number array
+   * gets a string or `null`), and a missing record costs no loop at all.
+   */
+  readonly nulls: readonly null[];
+  /** Reads each feature's value bin (`valueBin`; counters are skipped) into an array by feature index. */
+  readonly readValues: BinReader;
+  /** The same over the `_t` map: each value's write time. */
+  readonly readStamps: BinReader;
+  readonly absentValues: readonly (ServedValue | null)[];
+  readonly absentStatus: readonly FeatureStatus[];
 }
 
 /** Plans kept per registry version; callers tend to ask for the same few feature lists. */
@@ -31,7 +48,20 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
     features.push(feature);
     for (const bin of feature.readBins) bins.add(bin);
   }
-  return { entity: compiled, features, bins: [...bins] };
+  return {
+    entity: compiled,
+    features,
+    bins: [...bins],
+    nulls: Array.from(features, () => null),
+    // Two readers, not one shared: each caches the shape of the objects it reads.
+    readValues: compileBinReader(features.map((f) => f.valueBin)),
+    readStamps: compileBinReader(features.map((f) => f.valueBin)),
+    absentValues: Array.from(features, (f) => f.defaultValue),
+    absentStatus: Array.from(
+      features,
+      (f): FeatureStatus => (f.defaultValue === null ? "missing" : "default"),
+    ),
+  };
 }
 
 /** The read plan for a group; throws a 400 naming an unknown entity or feature. */
