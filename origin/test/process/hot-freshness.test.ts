@@ -104,7 +104,8 @@ beforeAll(async () => {
     ],
   } as ConstructorParameters<typeof Miniflare>[0]);
   edgeUrl = (await mf.ready).toString().replace(/\/$/, "");
-});
+  // Bundling, seeding the demo origin and starting workerd on 2 busy cores: more than the default hook time.
+}, 120_000);
 
 afterAll(async () => {
   await mf?.dispose();
