@@ -6,6 +6,7 @@ import { mintShopperToken } from "#shared/security/shopper-token";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import { sessionCookieName } from "../src/security/shopper-identity.js";
+import { verifyShopperToken } from "../src/security/verify-shopper-token.js";
 
 const BASE = "http://edge.test";
 const LOOPBACK = "http://127.0.0.1:8787";
@@ -75,9 +76,11 @@ describe("anonymous shoppers get an edge-issued session (.security)", () => {
     expect(sessionCookie(again)).toBeUndefined();
   });
 
-  it("ignores a tampered cookie and issues a new session", async () => {
+  it("ignores a tampered cookie and issues a new session, also after the genuine one was seen", async () => {
     const first = sessionCookie(await get(LIST));
     const id = sessionIdOf(first?.pair ?? "");
+    // The genuine cookie is verified once and remembered; the forgery must not ride on that.
+    expect(sessionCookie(await get(LIST, { cookie: first?.pair ?? "" }))).toBeUndefined();
     const forged = (first?.pair ?? "").replace(id, crypto.randomUUID());
     const response = await get(LIST, { cookie: forged });
     expect(response.status).toBe(200);
@@ -131,6 +134,16 @@ describe("signed-in shoppers and personalised lists (.security)", () => {
     await expectError(refused, 401, "invalid_token", "expired");
     const skewed = await mintShopperToken({ userId: "u00042", secret, ttlS: -5 });
     expect((await get(LIST, { authorization: `Bearer ${skewed}` })).status).toBe(200);
+  });
+
+  it("refuses a token once it expires, though its signature was verified (and remembered) before", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await mintShopperToken({ userId: "u00077", secret, ttlS: 60, nowS: now });
+    expect(await verifyShopperToken(token, secret, now)).toBe("u00077");
+    await expect(verifyShopperToken(token, secret, now + 60 + 31)).rejects.toThrow("expired");
+    await expect(verifyShopperToken(token, "another-secret-0123456", now)).rejects.toThrow(
+      "not signed",
+    );
   });
 
   it("refuses a token without exp or sub, and one with alg none", async () => {

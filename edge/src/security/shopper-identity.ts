@@ -1,8 +1,9 @@
-import type { MiddlewareHandler } from "hono";
-import { getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import { ApiError } from "#shared/http/api-error";
 import { edgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
+import { VerifiedMemo } from "./verified-memo.js";
 import { verifyShopperToken } from "./verify-shopper-token.js";
 
 /**
@@ -23,6 +24,8 @@ const SESSION_MAX_AGE_S = 400 * 24 * 3600;
 /** What the edge itself issues: a UUID. Anything else in a validly signed cookie is refused too. */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+// Per isolate: signed cookie value -> session id; ~150 bytes each, so ~3 MB at most.
+const verifiedCookies = new VerifiedMemo<string>(20_000);
 
 /** Browsers drop Secure (and so `__Host-`) cookies over plain http, which is how `npm run dev` serves loopback. */
 function isPlainLoopback(requestUrl: string): boolean {
@@ -40,6 +43,23 @@ function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header.trim());
   if (!match?.[1]) throw new ApiError("invalid_token", "Authorization must be 'Bearer <jwt>'");
   return match[1];
+}
+
+/** The session id a validly signed cookie holds (memoised per signed value), else `undefined`. */
+async function sessionFromCookie(
+  c: Context,
+  secret: string,
+  secure: boolean,
+): Promise<string | undefined> {
+  const prefix = secure ? "host" : undefined;
+  const raw = getCookie(c, SESSION_COOKIE, prefix);
+  if (raw === undefined) return undefined;
+  const known = verifiedCookies.get(secret, raw);
+  if (known !== undefined) return known;
+  const value = await getSignedCookie(c, secret, SESSION_COOKIE, prefix);
+  if (typeof value !== "string" || !SESSION_ID.test(value)) return undefined;
+  verifiedCookies.set(secret, raw, value);
+  return value;
 }
 
 /**
@@ -81,11 +101,9 @@ export function shopperIdentity(): MiddlewareHandler<{
     }
 
     const secure = !isPlainLoopback(c.req.url);
-    const cookie = secure
-      ? await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE, "host")
-      : await getSignedCookie(c, config.sessionCookieSecret, SESSION_COOKIE);
+    const cookie = await sessionFromCookie(c, config.sessionCookieSecret, secure);
     let shopper: Shopper;
-    if (typeof cookie === "string" && SESSION_ID.test(cookie)) {
+    if (cookie !== undefined) {
       shopper = { sessionId: cookie, userId, newSession: false };
     } else {
       shopper = { sessionId: crypto.randomUUID(), userId, newSession: true };
