@@ -180,4 +180,61 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
     );
     expect(ids).toEqual(["recent"]);
   });
+
+  it("re-pulls an entry past the bound before serving it, so a lost publish cannot keep it stale", async () => {
+    const store = regionStore("edge-test");
+    // A value the origin never had, as if published long ago and every later publish was lost.
+    await store.putMany([
+      {
+        kind: "item",
+        id: "i00050",
+        value: { category: "stale", brand: "b", price: -1, inStock: true },
+        version: 1,
+        updatedAt: 1,
+        observedAt: 1,
+      },
+    ]);
+    const [held] = await store.getMany("item", ["i00050"], { waitMs: 20_000 });
+    expect(JSON.parse(held?.valueJson ?? "null")).toMatchObject({ category: "stale" });
+    // Past HOT_FRESHNESS_MS - HOT_MEMORY_STALE_MS (4 s): the next read asks the origin first.
+    await runInDurableObject(store, (_, state) => {
+      state.storage.sql.exec(
+        "UPDATE entries SET stored_at = ? WHERE id = 'i00050'",
+        Date.now() - 4_500,
+      );
+    });
+    const [fresh] = await store.getMany("item", ["i00050"], { waitMs: 20_000 });
+    expect(JSON.parse(fresh?.valueJson ?? "null")).toMatchObject({ price: expect.any(Number) });
+    expect(JSON.parse(fresh?.valueJson ?? "null").category).not.toBe("stale");
+  });
+
+  it("serves an entry past half the bound at once and refreshes it in the background", async () => {
+    const store = regionStore("edge-test");
+    await store.putMany([
+      {
+        kind: "item",
+        id: "i00051",
+        value: { category: "aging", brand: "b", price: -1, inStock: true },
+        version: 1,
+        updatedAt: 1,
+        observedAt: 1,
+      },
+    ]);
+    await runInDurableObject(store, (_, state) => {
+      state.storage.sql.exec(
+        "UPDATE entries SET stored_at = ? WHERE id = 'i00051'",
+        Date.now() - 3_000,
+      );
+    });
+    const [served] = await store.getMany("item", ["i00051"], { waitMs: 20_000 });
+    expect(JSON.parse(served?.valueJson ?? "null")).toMatchObject({ category: "aging" });
+    // The refresh the read started lands without anyone waiting for it.
+    let category = "aging";
+    for (let i = 0; i < 200 && category === "aging"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const [now] = await store.getMany("item", ["i00051"], { waitMs: 0 });
+      category = JSON.parse(now?.valueJson ?? "null")?.category;
+    }
+    expect(category).not.toBe("aging");
+  });
 });

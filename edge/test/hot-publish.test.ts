@@ -85,6 +85,21 @@ describe("POST /internal/hot/publish (the origin's push into the region store)",
     ).toBeUndefined();
   });
 
+  it("a pool announcement makes the region store fetch the origin's pool before answering", async () => {
+    const store = bindings.HOT_STORE.get(bindings.HOT_STORE.idFromName("edge-test"));
+    const before = await store.stats();
+    // A version the store does not hold: it pulls, and answers the version it now holds (the origin's).
+    const response = await publish({
+      entries: [],
+      pool: { version: 1, updatedAt: Date.now(), bytes: 10 },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { poolVersion: number | null };
+    expect(body.poolVersion).toEqual(expect.any(Number));
+    expect(body.poolVersion).toBeGreaterThan(0);
+    expect((await store.stats()).poolPulls).toBeGreaterThan(before.poolPulls);
+  });
+
   it("answers 400 for a signed body outside the contract", async () => {
     await expectErrorResponse(
       await publish({ entries: [{ kind: "nope", id: "x" }] }),
