@@ -1,5 +1,6 @@
 import { Surface } from "#shared/api/recommendations";
 import type { HotKind, HotWireEntry } from "#shared/hot/hot-contract";
+import { ApiError } from "#shared/http/api-error";
 import type { ExperimentsStore } from "../experiments/experiments-store.js";
 import type { FeatureServices } from "../features/feature-services.js";
 import { featureRecordKey, joinKey, regionalBin } from "../features/layout.js";
@@ -162,10 +163,15 @@ async function modelRow(source: HotSource, surface: string, now: number): Promis
   const doc = source.experiments.document(surface);
   const arm = doc?.experiment.arms[0];
   if (!doc || !arm || !source.models) return { value: null, version: 0, updatedAt: now };
-  const model =
-    arm.version === undefined
-      ? await source.models.resolve(arm.modelId)
-      : await source.models.resolveVersion(arm.modelId, arm.version);
+  const models = source.models;
+  const model = await (arm.version === undefined
+    ? models.resolve(arm.modelId)
+    : models.resolveVersion(arm.modelId, arm.version)
+  ).catch((error: unknown) => {
+    // An arm pinned to a version that does not exist: no model, as the re-rank treats it.
+    if (error instanceof ApiError && error.code === "not_found") return null;
+    throw error;
+  });
   return {
     value: model ? { id: model.id, version: model.version } : null,
     version: doc.version * 1_000_000 + (model?.version ?? 0),

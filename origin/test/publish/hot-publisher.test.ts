@@ -182,6 +182,15 @@ describe("hot publisher (origin -> edges)", () => {
     });
   });
 
+  it("publishes the model a surface's experiment scores with when the experiment changes", async () => {
+    const put = await admin("PUT", "/experiments/pdp", {
+      experiment: { salt: "hot-1", arms: [{ name: "control", modelId: "demo", weight: 1 }] },
+    });
+    expect(put.status).toBe(200);
+    await eventually(() => edge.entries("model", "pdp").length > 0, "model of pdp published");
+    expect(edge.entries("model", "pdp").at(-1)?.value).toEqual({ id: "demo", version: 1 });
+  });
+
   it("announces the retrieval pool's version to the edge", async () => {
     await eventually(() => edge.received.some((p) => p.pool !== undefined), "pool announced");
     const head = edge.received.find((p) => p.pool)?.pool;
