@@ -1,11 +1,12 @@
 /**
  * `npm run bench [suite...]`: runs the benchmark suites, prints one table and
  * writes `bench/results/<suite>.json`. Numbers are measured here, never
- * asserted in tests. Suites: store, features, events, scoring, rank (add more as issues land).
+ * asserted in tests. Suites: store, features, events, scoring, rank, edge (add more as issues land).
  */
 import Aerospike from "aerospike";
 import type { Measurement, MeasureOptions } from "./lib/measure.js";
 import { printTable, ratios, writeResults } from "./lib/report.js";
+import { edgeSuite } from "./suites/edge.js";
 import { eventsBench } from "./suites/events.js";
 import { aerospikeFeaturesBench, lmdbFeaturesBench } from "./suites/features.js";
 import { rankSuite } from "./suites/rank.js";
@@ -43,6 +44,7 @@ const suites: Record<string, () => Promise<Measurement[]>> = {
   events: () => eventsBench(latency, process.env.AEROSPIKE_HOSTS),
   scoring: () => scoringSuite(latency),
   rank: () => rankSuite(latency, process.env.AEROSPIKE_HOSTS),
+  edge: () => edgeSuite(latency),
 };
 
 async function main(): Promise<void> {
