@@ -16,6 +16,7 @@ import { createStore } from "./store/create-store.js";
 import type { StorePort } from "./store/port.js";
 import { createStreamProcessor } from "./stream/stream-processor.js";
 import type { StreamProcessor } from "./stream/stream-processor-port.js";
+import { createThreadedStreamProcessor } from "./stream/threaded-stream-processor.js";
 
 export interface RunningOrigin {
   url: string;
@@ -66,14 +67,17 @@ export async function startOrigin(
     // After the features: the demo graph is validated against them.
     if (await seedDemoModel(models)) logger.info("registered the demo model");
   }
+  // LMDB: the features are written on a worker thread, so logging and applying use both cores.
   const processor =
     overrides.createProcessor?.(store) ??
-    createStreamProcessor({
-      store,
-      ns: config.store.namespace,
-      region: config.region,
-      logger,
-    });
+    (config.store.kind === "lmdb"
+      ? await createThreadedStreamProcessor({ store: config.store, region: config.region }, logger)
+      : createStreamProcessor({
+          store,
+          ns: config.store.namespace,
+          region: config.region,
+          logger,
+        }));
   const events = createEventIngestion({
     log: createEventLog(
       store,

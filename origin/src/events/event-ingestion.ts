@@ -41,7 +41,7 @@ export interface EventIngestion {
   recover(): Promise<{ deliveries: number; events: number }>;
   /** Resolves once everything accepted so far is applied. */
   idle(): Promise<void>;
-  /** Applies what is queued and stops the applier (graceful shutdown). */
+  /** Applies what is queued, stops the applier and closes the processor (graceful shutdown). */
   stop(): Promise<void>;
   /** Events accepted and not yet applied. */
   readonly backlog: number;
@@ -169,7 +169,10 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
     ingest,
     recover,
     idle: () => applier.idle(),
-    stop: () => applier.stop(),
+    stop: async () => {
+      await applier.stop();
+      await options.processor.close?.();
+    },
     get backlog() {
       return applier.backlog;
     },

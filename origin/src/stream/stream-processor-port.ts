@@ -8,4 +8,6 @@ import type { AcceptedEvent } from "#shared/api/events";
 export interface StreamProcessor {
   /** Applies the events to the store; resolves once every write is durable. */
   apply(events: readonly AcceptedEvent[]): Promise<void>;
+  /** Releases what the processor holds (a worker thread); called once, after the last `apply`. */
+  close?(): Promise<void>;
 }

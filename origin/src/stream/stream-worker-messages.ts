@@ -1,0 +1,25 @@
+import type { OriginConfig } from "../config/origin-config.js";
+import type { StoreErrorCode } from "../store/port.js";
+
+/** What the stream worker is started with. */
+export interface StreamWorkerData {
+  /** LMDB only: the Aerospike client's native addon cannot be loaded by a worker thread. */
+  store: Extract<OriginConfig["store"], { kind: "lmdb" }>;
+  region: string;
+}
+
+/** Main thread -> worker. */
+export type ToStreamWorker =
+  /** Apply these events, a JSON array of accepted events (cheaper to send than objects). */
+  | { kind: "apply"; id: number; events: string }
+  /** Close the worker's store (after the last apply). */
+  | { kind: "close" };
+
+/** Worker -> main thread. */
+export type FromStreamWorker =
+  | { kind: "ready" }
+  | { kind: "applied"; id: number }
+  /** `code` is the `StoreError` code, `null` for any other error. */
+  | { kind: "failed"; id: number; code: StoreErrorCode | null; message: string }
+  | { kind: "warn"; details: object; message: string }
+  | { kind: "closed" };
