@@ -58,7 +58,7 @@ export async function createThreadedStreamProcessor(
   const send = (message: ToStreamWorker) => worker.postMessage(message);
 
   const fail = (error: Error) => {
-    broken = new StoreError("unavailable", `stream worker stopped: ${error.message}`);
+    broken ??= new StoreError("unavailable", `stream worker stopped: ${error.message}`);
     for (const { reject } of pending.values()) reject(broken);
     pending.clear();
   };
@@ -112,6 +112,7 @@ export async function createThreadedStreamProcessor(
         closed = resolve;
         send({ kind: "close" });
       });
+      broken = new StoreError("unavailable", "the stream processor is closed");
       await worker.terminate();
     },
   };

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AcceptedEvent } from "#shared/api/events";
+import { joinKey } from "../../src/features/layout.js";
+import { LmdbStore } from "../../src/store/lmdb/lmdb-store.js";
+import { StoreError } from "../../src/store/port.js";
+import {
+  createThreadedStreamProcessor,
+  type ThreadedStreamProcessor,
+} from "../../src/stream/threaded-stream-processor.js";
+import { featureReader } from "../support/feature-reader.js";
+
+describe("threaded stream processor (LMDB)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "reco-threaded-"));
+  const config = { kind: "lmdb" as const, namespace: "test", path: join(dir, "db") };
+  let store: LmdbStore;
+  let processor: ThreadedStreamProcessor;
+
+  beforeAll(async () => {
+    store = new LmdbStore({ path: config.path });
+    processor = await createThreadedStreamProcessor({ store: config, region: "eu" });
+  });
+  afterAll(async () => {
+    await processor.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes the features on its thread, visible to the main thread's store at once", async () => {
+    const now = Date.now();
+    const view = (i: number, item: string): AcceptedEvent => ({
+      id: `threaded-${i}`,
+      type: "view",
+      sessionId: "s-threaded",
+      itemIds: [item],
+      region: "eu",
+      ts: now - 1000 + i,
+      context: { category: "shoes" },
+    });
+    await processor.apply([view(1, "a"), view(2, "b"), view(3, "a")]);
+    const read = featureReader(store, config.namespace, ["eu"]);
+    expect((await read("session", "s-threaded", "recent_items", now)).value).toEqual(["a", "b"]);
+    expect((await read("item_region", joinKey(["a", "eu"]), "views_1h", now)).value).toBe(2);
+    expect((await read("item_region", joinKey(["a", "eu"]), "co_visited", now)).value).toEqual([
+      "b",
+    ]);
+    expect((await read("session", "s-threaded", "intent_category", now)).value).toBe("shoes");
+  });
+
+  it("refuses work once closed, as a retryable store error", async () => {
+    const closing = await createThreadedStreamProcessor({ store: config, region: "eu" });
+    await closing.close();
+    const outcome = await closing
+      .apply([{ id: "threaded-late", type: "view", itemIds: ["x"], region: "eu", ts: Date.now() }])
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(StoreError);
+    expect((outcome as StoreError).code).toBe("unavailable");
+  });
+});
