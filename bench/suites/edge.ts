@@ -127,26 +127,34 @@ function workerdRssBytes(): number {
   return total;
 }
 
-/** The pipeline's own `total;dur` per request (ms, workerd's coarse clock), to set beside the caller's view. */
-const workerTotals: number[] = [];
+/** The pipeline's own stage durations per request (ms, workerd's coarse clock), to set beside the caller's view. */
+const workerStages = new Map<string, number[]>();
 
 async function get(mf: Miniflare, path: string): Promise<RecommendationResponse> {
   const response = await mf.dispatchFetch(`http://edge.bench${path}`);
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
-  const total = /total;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
-  if (total?.[1]) workerTotals.push(Number(total[1]));
+  for (const [, stage, ms] of (response.headers.get("server-timing") ?? "").matchAll(
+    /(\w+);dur=([\d.]+)/g,
+  )) {
+    if (!stage) continue;
+    let values = workerStages.get(stage);
+    if (!values) workerStages.set(stage, (values = []));
+    values.push(Number(ms));
+  }
   return RecommendationResponse.parse(JSON.parse(text));
 }
 
-/** Prints p50/p99 of the pipeline's own totals since the last call, then forgets them. */
+/** Prints p50/p99 of each pipeline stage (Server-Timing) since the last call, then forgets them. */
 function reportWorkerTotals(what: string): void {
-  const sorted = workerTotals.splice(0).sort((a, b) => a - b);
-  if (sorted.length === 0) return;
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  console.log(
-    `edge ${what}: pipeline's own Server-Timing total p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (n=${sorted.length})`,
-  );
+  const parts: string[] = [];
+  for (const [stage, values] of workerStages) {
+    const sorted = values.sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    parts.push(`${stage} ${at(0.5)}/${at(0.99)} (n=${sorted.length})`);
+  }
+  workerStages.clear();
+  if (parts.length > 0) console.log(`edge ${what}: Server-Timing p50/p99 ms: ${parts.join(", ")}`);
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -185,7 +193,7 @@ async function retrievalPart(
       const body = await get(mf, `/v1/recommendations?surface=home&itemId=${poolId(attempt)}&k=10`);
       return body.items.length === 10 && body.tier === "origin";
     });
-    workerTotals.length = 0;
+    workerStages.clear();
     const hitPath = `/v1/recommendations?surface=home&itemId=${poolId(attempt)}&k=10`;
     await until("the list is cached", async () => (await get(mf, hitPath)).tier === "memory");
 
@@ -316,7 +324,7 @@ async function fullPathPart(script: string, options: MeasureOptions): Promise<Me
       );
       return body.tier === "origin" && body.items.length > 0;
     });
-    workerTotals.length = 0;
+    workerStages.clear();
     const outcome = { origin: 0, degraded: 0 };
     // A new (item, k) pair per request: every one is a miss that goes to the origin.
     const path = (i: number, budgetMs: number) =>
