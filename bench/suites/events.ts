@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AcceptedEvent, InternalEventsResponse } from "#shared/api/events";
 import { signRequest } from "#shared/security/request-signing";
-import { loadOriginConfig } from "../../origin/src/config/origin-config.js";
+import { loadOriginConfig, type OriginConfig } from "../../origin/src/config/origin-config.js";
 import { createEventIngestion } from "../../origin/src/events/event-ingestion.js";
 import { createEventLog } from "../../origin/src/events/event-log.js";
 import { featureRecordKey, WRITTEN_AT_BIN } from "../../origin/src/features/layout.js";
@@ -11,6 +11,8 @@ import { startOrigin } from "../../origin/src/start-origin.js";
 import { createStore } from "../../origin/src/store/create-store.js";
 import type { StorePort } from "../../origin/src/store/port.js";
 import { createStreamProcessor } from "../../origin/src/stream/stream-processor.js";
+import type { StreamProcessor } from "../../origin/src/stream/stream-processor-port.js";
+import { createThreadedStreamProcessor } from "../../origin/src/stream/threaded-stream-processor.js";
 import { type Measurement, type MeasureOptions, measure } from "../lib/measure.js";
 import { onlineRetailEvents } from "../lib/online-retail-events.js";
 
@@ -80,11 +82,15 @@ async function measureEvents(
   let calls = 0;
   let first = 0;
   let last = 0;
+  let cpuAtFirst = process.cpuUsage();
   const m = await measure(
     label,
     async () => {
       const measured = ++calls > opts.warmupOps;
-      if (measured && first === 0) first = performance.now();
+      if (measured && first === 0) {
+        first = performance.now();
+        cpuAtFirst = process.cpuUsage();
+      }
       await ingest(feed.batch(batch));
       if (measured) last = performance.now();
     },
@@ -95,6 +101,12 @@ async function measureEvents(
   if (!drain) return [acked];
   await drain();
   const drained = performance.now();
+  const cpu = process.cpuUsage(cpuAtFirst);
+  // CPU of the whole process (main and worker threads): comparable across runs on a busy box.
+  console.log(
+    `events: ${label.target} ${label.op}: ${Math.round(events / ((cpu.user + cpu.system) / 1e6))} ` +
+      "events applied per CPU-second of this process",
+  );
   return [
     { ...acked, op: `${label.op} acknowledged` },
     {
@@ -105,18 +117,28 @@ async function measureEvents(
   ];
 }
 
+/** The processor as `startOrigin` builds it: on a worker thread for LMDB, in-thread for Aerospike. */
+async function originProcessor(
+  store: StorePort,
+  config: OriginConfig["store"],
+): Promise<StreamProcessor> {
+  if (config.kind === "lmdb")
+    return createThreadedStreamProcessor({ store: config, region: REGION });
+  return createStreamProcessor({ store, ns: config.namespace, region: REGION });
+}
+
 async function measureInProcess(
   store: StorePort,
-  ns: string,
+  config: OriginConfig["store"],
   target: string,
   feed: EventFeed,
   base: MeasureOptions,
 ): Promise<Measurement[]> {
-  const processor = createStreamProcessor({ store, ns, region: REGION });
+  const ns = config.namespace;
   const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS, REGION);
   const ingestion = createEventIngestion({
     log,
-    processor,
+    processor: await originProcessor(store, config),
     region: REGION,
     dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
   });
@@ -136,20 +158,26 @@ async function measureInProcess(
       );
     }
   } finally {
+    // Also closes the processor (its worker thread on LMDB).
     await ingestion.stop();
   }
   // Where the time goes: the two halves of ingestion on their own.
-  // 5,000 (one full flush) only on LMDB: 4 such batches at once exceed Aerospike's connection pool here.
-  for (const batch of target === "lmdb" ? [500, 5_000] : [500]) {
-    out.push(
-      ...(await measureEvents(
-        { ...label, op: `  of which processor.apply, ${batch}/batch` },
-        batch,
-        feed,
-        base,
-        (events) => processor.apply(events),
-      )),
-    );
+  const processor = await originProcessor(store, config);
+  try {
+    // 5,000 (one full flush) only on LMDB: 4 such batches at once exceed Aerospike's connection pool here.
+    for (const batch of target === "lmdb" ? [500, 5_000] : [500]) {
+      out.push(
+        ...(await measureEvents(
+          { ...label, op: `  of which processor.apply, ${batch}/batch` },
+          batch,
+          feed,
+          base,
+          (events) => processor.apply(events),
+        )),
+      );
+    }
+  } finally {
+    await processor.close?.();
   }
   out.push(
     ...(await measureEvents(
@@ -274,7 +302,7 @@ export async function eventsBench(
     const lmdbConfig = loadOriginConfig({ ...lmdbEnv, ORIGIN_SIGNING_SECRET: SECRET }).store;
     const lmdb = await createStore(lmdbConfig);
     try {
-      results.push(...(await measureInProcess(lmdb, lmdbConfig.namespace, "lmdb", feed, base)));
+      results.push(...(await measureInProcess(lmdb, lmdbConfig, "lmdb", feed, base)));
     } finally {
       await lmdb.close();
     }
@@ -292,9 +320,7 @@ export async function eventsBench(
       const config = loadOriginConfig({ ...env, ORIGIN_SIGNING_SECRET: SECRET }).store;
       const aerospike = await createStore(config);
       try {
-        results.push(
-          ...(await measureInProcess(aerospike, config.namespace, "aerospike", feed, base)),
-        );
+        results.push(...(await measureInProcess(aerospike, config, "aerospike", feed, base)));
       } finally {
         await aerospike.close();
       }
