@@ -11,8 +11,19 @@ function fitsBytes(text: string, limit: number): boolean {
 /** Namespace/set pairs already checked: there are few of them and every read repeats one. */
 const checkedScopes = new Set<string>();
 
+/** The namespace/set pair of the last valid key: a batch repeats one pair for every key. */
+let lastNs: string | undefined;
+let lastSet: string | undefined;
+
 /** Rejects keys Aerospike would refuse, with the same rule on both adapters. */
 export function assertValidKey(key: RecordKey): void {
+  if (key.ns !== lastNs || key.set !== lastSet) assertValidScope(key);
+  if (typeof key.key !== "string" || key.key.length === 0 || !fitsBytes(key.key, LIMITS.keyBytes)) {
+    throw new StoreError("invalid_argument", `key must be 1-${LIMITS.keyBytes} bytes`);
+  }
+}
+
+function assertValidScope(key: RecordKey): void {
   const scope = `${key.ns}/${key.set}`;
   if (!checkedScopes.has(scope)) {
     if (!key.ns || !fitsBytes(key.ns, LIMITS.namespaceBytes)) {
@@ -30,9 +41,8 @@ export function assertValidKey(key: RecordKey): void {
     // Bounded so a caller inventing set names cannot grow it without limit.
     if (checkedScopes.size < 10_000) checkedScopes.add(scope);
   }
-  if (typeof key.key !== "string" || key.key.length === 0 || !fitsBytes(key.key, LIMITS.keyBytes)) {
-    throw new StoreError("invalid_argument", `key must be 1-${LIMITS.keyBytes} bytes`);
-  }
+  lastNs = key.ns;
+  lastSet = key.set;
 }
 
 export function assertValidBinName(name: string): void {
