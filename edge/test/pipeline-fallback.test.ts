@@ -104,6 +104,31 @@ describe("pipeline happy path", () => {
   });
 });
 
+describe("cache key reads", () => {
+  it("does not read the store of a session the edge issued in this very request", async () => {
+    let reads = 0;
+    const { ports } = healthyPorts({
+      readSession: async () => {
+        reads++;
+        return NO_SESSION;
+      },
+    });
+    const cache = newCache();
+    await run(ports, { newSession: true }, cache);
+    const again = await run(ports, { newSession: true }, cache);
+    expect(reads).toBe(0);
+    expect(again.tier).toBe("memory");
+  });
+
+  it("answers but stores nothing when the session read is late (the key would be a guess)", async () => {
+    const { ports } = healthyPorts({ readSession: () => new Promise(() => {}) });
+    const cache = newCache();
+    const first = await run(ports, { budgetMs: 20 }, cache);
+    const second = await run(ports, { budgetMs: 20 }, cache);
+    expect([first.tier, second.tier]).not.toContain("memory");
+  });
+});
+
 describe("fallback ladder when the origin fails or is late", () => {
   const down = { rerank: () => Promise.reject(new Error("origin is unreachable")) };
 
