@@ -8,8 +8,10 @@ import {
   MAX_EVENTS_PER_BATCH,
   type ShopperEvent,
 } from "#shared/api/events";
+import { mintShopperToken } from "#shared/security/shopper-token";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
+import { USER_EVENT_NEEDS_TOKEN } from "../src/events/accept-events.js";
 import worker from "../src/index.js";
 
 const URL_EVENTS = "http://edge.test/v1/events";
@@ -134,6 +136,46 @@ describe("POST /v1/events (accepting)", () => {
       expect(JSON.stringify(send.map((m) => m.body)).length).toBeLessThan(256_000);
     }
     expect(sends.flat()).toHaveLength(60);
+  });
+});
+
+describe("POST /v1/events (whose events) (.security)", () => {
+  const secret = (env as EdgeBindings).SHOPPER_TOKEN_SECRET;
+
+  function postAs(events: unknown[], authorization?: string): Promise<Response> {
+    return exports.default.fetch(URL_EVENTS, {
+      method: "POST",
+      body: JSON.stringify({ events }),
+      headers: {
+        "content-type": "application/json",
+        ...(authorization ? { authorization } : {}),
+      },
+    });
+  }
+
+  it("refuses, by index, events naming a user when the request has no token for that user", async () => {
+    const anonymous = await postAs([viewEvent(), viewEvent({ userId: "u00042" })]);
+    expect(anonymous.status).toBe(202);
+    const body = EventsAccepted.parse(await anonymous.json());
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toEqual([{ index: 1, reason: USER_EVENT_NEEDS_TOKEN }]);
+
+    const otherUser = await mintShopperToken({ userId: "u00043", secret });
+    const forged = await postAs([viewEvent({ userId: "u00042" })], `Bearer ${otherUser}`);
+    await expectError(forged, 400, "invalid_request", "userId: events for a signed-in user");
+  });
+
+  it("keeps a signed-in user's own events", async () => {
+    const token = await mintShopperToken({ userId: "u00042", secret });
+    const response = await postAs(
+      [viewEvent({ userId: "u00042" }), viewEvent({ userId: "u00042", sessionId: undefined })],
+      `Bearer ${token}`,
+    );
+    expect(response.status).toBe(202);
+    expect(EventsAccepted.parse(await response.json())).toMatchObject({
+      accepted: 2,
+      rejected: [],
+    });
   });
 });
 

@@ -19,14 +19,15 @@ export function registerEvents(app: Hono<EdgeApp>): void {
   app.post("/v1/events", async (c) => {
     const config = edgeConfig(c.env);
     const raw = await readEventsBody(c.req.raw);
-    const { accepted, rejected } = acceptEvents(raw, config.region, Date.now());
+    const shopper = c.get("shopper");
+    const { accepted, rejected } = acceptEvents(raw, config.region, Date.now(), shopper.userId);
     if (accepted.length === 0) {
       const reasons = rejected.map((r) => `[${r.index}] ${r.reason}`).join("; ");
       throw new ApiError("invalid_request", `no valid events: ${reasons}`);
     }
     await Promise.all([
       enqueueEvents(c.env.EVENTS_QUEUE, accepted),
-      recordForReadYourWrites(c.env, c.get("shopper").sessionId, accepted),
+      recordForReadYourWrites(c.env, shopper.sessionId, accepted),
     ]);
     const body: EventsAccepted = {
       requestId: c.get("requestId"),
