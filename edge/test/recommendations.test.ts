@@ -5,6 +5,7 @@ import { RecommendationResponse } from "#shared/api/recommendations";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import worker from "../src/index.js";
+import { pipelineCache } from "../src/pipeline/pipeline-cache.js";
 
 const BASE = "http://edge.test";
 
@@ -79,6 +80,25 @@ describe("GET /v1/recommendations (happy path through a real origin)", () => {
     expect(cached).toMatchObject({ tier: "memory", stale: false, degraded: false });
     expect(cached.items).toEqual(body.items);
     expect(stagesOf(again)).not.toContain("origin");
+  });
+
+  it("a new isolate (empty memory) is answered from caches.default, which refills its memory", async () => {
+    const { path, response } = await untilFromOrigin("surface=search&k=7");
+    const fromOrigin = RecommendationResponse.parse(await response.json());
+    // The origin's list was stored (memory now, caches.default in waitUntil) once it is a memory hit.
+    let tier = "";
+    for (let attempt = 0; tier !== "memory" && attempt < 10; attempt++) {
+      tier = RecommendationResponse.parse(await (await exports.default.fetch(path)).json()).tier;
+    }
+    expect(tier).toBe("memory");
+    pipelineCache("edge-test").clearMemory();
+    const fromEdgeCache = RecommendationResponse.parse(
+      await (await exports.default.fetch(path)).json(),
+    );
+    const refilled = RecommendationResponse.parse(await (await exports.default.fetch(path)).json());
+    expect(fromEdgeCache).toMatchObject({ tier: "edge-cache", stale: false, degraded: false });
+    expect(fromEdgeCache.items).toEqual(fromOrigin.items);
+    expect(refilled).toMatchObject({ tier: "memory", items: fromOrigin.items });
   });
 
   it("defaults k to 10 and honours a larger k", async () => {

@@ -151,6 +151,11 @@ export class InferenceCache<T> {
     this.#memory.delete(key);
   }
 
+  /** Drops every isolate-memory copy, as a fresh isolate would start (caches.default keeps its copies). */
+  clearMemory(): void {
+    this.#memory.clear();
+  }
+
   #refresh(
     key: string,
     previous: CacheEntry<T>,
