@@ -211,6 +211,17 @@ async function retrievalPart(
     if (notFromMemory > 0)
       console.log(`edge: ${notFromMemory} cache-hit requests were not memory hits`);
     reportWorkerTotals("cache hit");
+    results.push(
+      await measure(
+        { ...label, op: "GET /v1/recommendations cache hit", impl: "adapter" },
+        async () => {
+          const body = await get(mf, hitPath);
+          if (body.tier !== "memory") notFromMemory++;
+        },
+        { ...options, concurrency: FULL_PATH_CONCURRENCY },
+      ),
+    );
+    reportWorkerTotals(`cache hit, ${FULL_PATH_CONCURRENCY} concurrent`);
 
     // Every request a new (item, k) pair: a miss, so the edge retrieves over the 100k pool and
     // the stand-in origin echoes the candidates (its own cost is an HTTP round trip on loopback).
