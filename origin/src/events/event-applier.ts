@@ -106,14 +106,17 @@ export class EventApplier {
     this.wake?.();
   }
 
-  /** Resolves once everything queued so far is applied (or the applier stopped). */
+  /** Resolves once everything queued so far is applied and marked (or the applier stopped). */
   async idle(): Promise<void> {
-    while ((this.queue.length > 0 || this.running) && !this.finished) {
+    while ((this.queue.length > 0 || this.running || this.marks > 0) && !this.finished) {
       await new Promise<void>((resolve) => this.waiters.add(resolve));
     }
   }
 
   private finished = false;
+  /** Marks in flight (at most one: the previous flush's, while the next one applies). */
+  private marks = 0;
+  private marking: Promise<void> = Promise.resolve();
 
   /** Applies what is queued, then ends the loop. */
   async stop(): Promise<void> {
@@ -177,15 +180,40 @@ export class EventApplier {
       this.queuedEvents -= events.length;
       this.notify();
     }
+    await this.marking;
     this.finished = true;
     this.notify();
   }
 
+  /**
+   * Applies a batch, then marks it in the background: the next batch is
+   * applied (on LMDB by the worker thread) while this one is marked (here).
+   * Marks stay in order and at most one is in flight; a batch's events are
+   * released (`onApplied`) only once marked.
+   */
   private async flush(batch: Entry[], events: AcceptedEvent[]): Promise<void> {
-    const { log, processor, failpoint } = this.options;
+    const { processor, failpoint } = this.options;
     await crashAt(failpoint, "exit-before-apply", 300);
     if (events.length > 0) await processor.apply(events);
     await crashAt(failpoint, "exit-after-apply");
+    const previous = this.marking;
+    this.marks++;
+    this.marking = previous
+      .then(() => this.mark(batch, events))
+      // A mark never rejects (it retries); a throwing `onApplied` must not fail the next flush.
+      .catch((error: unknown) => {
+        this.options.logger?.warn({ err: String(error) }, "releasing applied events failed");
+      })
+      .finally(() => {
+        this.marks--;
+        this.notify();
+      });
+    // Never more than one mark behind: the log's writes keep pace with the applies.
+    await previous;
+  }
+
+  private async mark(batch: Entry[], events: AcceptedEvent[]): Promise<void> {
+    const { log } = this.options;
     const ids = events.map((event) => event.id);
     const deliveries = batch.map((entry) => entry.delivery);
     // The features are written: retry only the mark, never the apply (it would count twice).
