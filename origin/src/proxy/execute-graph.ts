@@ -117,25 +117,41 @@ export async function executeGraph(
   }
 
   const width = plan.columns.length;
+  const columns = plan.columns;
   const matrix = new Float32Array(rows * width);
-  const counts = plan.columns.map(() => new Uint32Array(4));
-  for (let c = 0; c < width; c++) {
-    const column = plan.columns[c] as GraphPlan["columns"][number];
-    const count = counts[c] as Uint32Array;
-    if (column.kind === "feature") {
-      fillFeatureColumn(matrix, width, c, rows, column, nodeRows[column.node] ?? [], count);
-    } else {
-      fillDotColumn(matrix, width, c, rows, column, nodeRows, count);
+  // Per column, how many cells were present, defaulted, expired, missing: counts[c * 4 + status].
+  const counts = new Uint32Array(width * 4);
+  const noRows: (ServedRow | null)[] = [];
+  const slotsOf = columns.map((column) =>
+    column.kind === "feature" ? (nodeRows[column.node] ?? noRows) : noRows,
+  );
+  // Row by row: a row's few entity rows stay in cache across its columns
+  // (column by column touched 200 rows' arrays per column, ~3x slower).
+  for (let r = 0; r < rows; r++) {
+    const base = r * width;
+    for (let c = 0; c < width; c++) {
+      const column = columns[c] as GraphPlan["columns"][number];
+      const status =
+        column.kind === "feature"
+          ? featureCell(matrix, base + c, column, rowAt(slotsOf[c] as (ServedRow | null)[], r))
+          : dotCell(
+              matrix,
+              base + c,
+              column,
+              rowAt(nodeRows[column.a.node] ?? noRows, r),
+              rowAt(nodeRows[column.b.node] ?? noRows, r),
+            );
+      (counts[c * 4 + status] as number)++;
     }
   }
   return {
     matrix,
     rows,
     columns: plan.columnNames,
-    status: counts.map((count) => {
+    status: columns.map((_, c) => {
       const out = {} as ColumnStatusCounts;
       STATUS_NAMES.forEach((name, i) => {
-        out[name] = count[i] as number;
+        out[name] = counts[c * 4 + i] as number;
       });
       return out;
     }),
@@ -153,60 +169,44 @@ function rowAt(slots: readonly (ServedRow | null)[], r: number): ServedRow | nul
   return (slots.length === 1 ? slots[0] : slots[r]) ?? null;
 }
 
-/** One feature column, top to bottom: the cell's value, or the declared default unless present. */
-function fillFeatureColumn(
+/** Writes one feature cell (its value, or the declared default unless present); returns its status. */
+function featureCell(
   matrix: Float32Array,
-  width: number,
-  c: number,
-  rows: number,
+  at: number,
   column: Extract<GraphPlan["columns"][number], { kind: "feature" }>,
-  slots: readonly (ServedRow | null)[],
-  count: Uint32Array,
-): void {
-  const declared = !Number.isNaN(column.default);
-  const index = column.featureIndex;
-  for (let r = 0; r < rows; r++) {
-    const row = rowAt(slots, r);
-    const status = row === null ? 3 : statusIndex(row.status[index]);
-    let value = column.default;
-    if (status === 0 || !declared) {
-      const served = row === null ? null : row.values[index];
-      if (typeof served === "number") value = served;
-      else if (typeof served === "boolean") value = served ? 1 : 0;
-    }
-    matrix[r * width + c] = value;
-    (count[status] as number)++;
+  row: ServedRow | null,
+): number {
+  const status = row === null ? 3 : statusIndex(row.status[column.featureIndex]);
+  let value = column.default;
+  // A declared default (not NaN) replaces anything not present; otherwise a stale value still counts.
+  if (status === 0 || Number.isNaN(value)) {
+    const served = row === null ? null : row.values[column.featureIndex];
+    if (typeof served === "number") value = served;
+    else if (typeof served === "boolean") value = served ? 1 : 0;
   }
+  matrix[at] = value;
+  return status;
 }
 
-/** A dot-product column: the worse status of its two vectors decides, as for a plain column. */
-function fillDotColumn(
+/** A dot-product cell: the worse status of its two vectors decides, as for a plain cell. */
+function dotCell(
   matrix: Float32Array,
-  width: number,
-  c: number,
-  rows: number,
+  at: number,
   column: Extract<GraphPlan["columns"][number], { kind: "dot" }>,
-  nodeRows: readonly (ServedRow | null)[][],
-  count: Uint32Array,
-): void {
-  const declared = !Number.isNaN(column.default);
-  const slotsA = nodeRows[column.a.node] ?? [];
-  const slotsB = nodeRows[column.b.node] ?? [];
-  for (let r = 0; r < rows; r++) {
-    const rowA = rowAt(slotsA, r);
-    const rowB = rowAt(slotsB, r);
-    const sa = rowA === null ? 3 : statusIndex(rowA.status[column.a.featureIndex]);
-    const sb = rowB === null ? 3 : statusIndex(rowB.status[column.b.featureIndex]);
-    const status = Math.max(sa, sb);
-    let value = column.default;
-    if (status === 0 || !declared) {
-      const a = rowA === null ? null : rowA.values[column.a.featureIndex];
-      const b = rowB === null ? null : rowB.values[column.b.featureIndex];
-      if (a instanceof Float32Array && b instanceof Float32Array) value = dot(a, b);
-    }
-    matrix[r * width + c] = value;
-    (count[status] as number)++;
+  rowA: ServedRow | null,
+  rowB: ServedRow | null,
+): number {
+  const sa = rowA === null ? 3 : statusIndex(rowA.status[column.a.featureIndex]);
+  const sb = rowB === null ? 3 : statusIndex(rowB.status[column.b.featureIndex]);
+  const status = Math.max(sa, sb);
+  let value = column.default;
+  if (status === 0 || Number.isNaN(value)) {
+    const a = rowA === null ? null : rowA.values[column.a.featureIndex];
+    const b = rowB === null ? null : rowB.values[column.b.featureIndex];
+    if (a instanceof Float32Array && b instanceof Float32Array) value = dot(a, b);
   }
+  matrix[at] = value;
+  return status;
 }
 
 function keyOf(
