@@ -36,7 +36,12 @@ function healthyPorts(overrides: Partial<PipelinePorts> = {}) {
   return { ports, reranks };
 }
 
-function run(ports: PipelinePorts, overrides: Partial<RecommendInput> = {}, cache = newCache()) {
+function run(
+  ports: PipelinePorts,
+  overrides: Partial<RecommendInput> = {},
+  cache = newCache(),
+  waitUntil: (promise: Promise<unknown>) => void = () => {},
+) {
   const input: RecommendInput = {
     requestId: "req-1",
     surface: "home",
@@ -47,7 +52,7 @@ function run(ports: PipelinePorts, overrides: Partial<RecommendInput> = {}, cach
     budgetMs: 50,
     ...overrides,
   };
-  return recommend(input, { ports, cache, windows: WINDOWS, waitUntil: () => {} });
+  return recommend(input, { ports, cache, windows: WINDOWS, waitUntil });
 }
 
 const newCache = () => new InferenceCache<CachedList>({ memoryEntries: 100 });
@@ -101,6 +106,37 @@ describe("pipeline happy path", () => {
     expect([afterEvent.tier, afterModel.tier]).toEqual(["origin", "origin"]);
     expect(reranks).toHaveLength(3);
     expect(reranks[1]?.recentItems).toEqual(["i7"]);
+  });
+});
+
+describe("stale-while-revalidate through the pipeline", () => {
+  it("serves the stale list at once and re-ranks in the background, once", async () => {
+    let now = 1_000_000;
+    const cache = new InferenceCache<CachedList>({ memoryEntries: 10, now: () => now });
+    let round = 0;
+    const { ports, reranks } = healthyPorts();
+    const healthyRerank = ports.rerank;
+    ports.rerank = async (input, options) => {
+      round++;
+      const answer = await healthyRerank(input, options);
+      return { ...answer, items: answer.items.map((item) => ({ ...item, score: round })) };
+    };
+    const background: Promise<unknown>[] = [];
+    const keep = (promise: Promise<unknown>) => {
+      background.push(promise);
+    };
+    await run(ports, {}, cache, keep);
+    now += WINDOWS.freshMs + 1;
+    const stale = await Promise.all([run(ports, {}, cache, keep), run(ports, {}, cache, keep)]);
+    for (const answer of stale) {
+      expect(answer).toMatchObject({ tier: "memory", stale: true, degraded: false });
+      expect(answer.items[0]?.score).toBe(1);
+    }
+    while (background.length > 0) await Promise.all(background.splice(0));
+    expect(reranks).toHaveLength(2); // the first fill and one refresh for both stale hits
+    const fresh = await run(ports, {}, cache, keep);
+    expect(fresh).toMatchObject({ tier: "memory", stale: false });
+    expect(fresh.items[0]?.score).toBe(2);
   });
 });
 
