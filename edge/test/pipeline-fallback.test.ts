@@ -63,6 +63,8 @@ describe("pipeline happy path", () => {
     const result = await run(ports);
     expect(reranks).toHaveLength(1);
     expect(reranks[0]).toMatchObject({ candidates: ["i2", "i1", "i3"], region: "eu", k: 2 });
+    // A session without events shares the region's segment list: the origin is not told whose it is.
+    expect(reranks[0]?.sessionId).toBeUndefined();
     expect(result).toMatchObject({
       items: [
         { id: "i2", score: 3 },
@@ -106,6 +108,7 @@ describe("pipeline happy path", () => {
     expect([afterEvent.tier, afterModel.tier]).toEqual(["origin", "origin"]);
     expect(reranks).toHaveLength(3);
     expect(reranks[1]?.recentItems).toEqual(["i7"]);
+    expect(reranks[1]?.sessionId).toBe("s1");
   });
 });
 

@@ -227,7 +227,10 @@ async function computeList(
               surface: input.surface,
               k: input.k,
               region: input.region,
-              sessionId: input.sessionId,
+              // A list cached for the region's anonymous segment must not be personal to one session.
+              ...(input.userId !== undefined || session.version > 0
+                ? { sessionId: input.sessionId }
+                : {}),
               userId: input.userId,
               itemId: input.itemId,
               ...(candidates.length > 0
