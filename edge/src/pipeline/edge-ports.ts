@@ -5,6 +5,7 @@ import { type HotEntry, hotLayer } from "../hot/hot-layer.js";
 import { rerankAtOrigin } from "../origin/rerank.js";
 import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
 import { readSession } from "../session/session-client.js";
+import { within } from "./deadline.js";
 import type { EdgeCandidate, PipelinePorts, RetrievalInput, RetrievalOutput } from "./ports.js";
 
 // Built once per bindings object (per isolate in production): nothing per request.
@@ -31,12 +32,20 @@ async function retrieveAtEdge(env: EdgeBindings, input: RetrievalInput): Promise
     ? [input.itemId, ...input.session.recentItems.filter((id) => id !== input.itemId)]
     : input.session.recentItems;
   const seeds = recent.slice(0, COVISIT_SEEDS);
+  // A source still loading (a new item's co-visitation, the pool on a cold isolate) is left out
+  // once `waitMs` is up; its load goes on (keepAlive) for the next request. The rules are
+  // waited for: without them the edge's stock and block filters would not apply.
+  const optional = <T>(read: Promise<T>) => within(read, input.waitMs, input.keepAlive);
   const [pool, trending, covisit, rules, user] = await Promise.all([
-    hot.pool(),
-    hot.get("trending", input.region),
-    seeds.length > 0 ? hot.getMany("covisit", seeds) : new Map<string, HotEntry>(),
+    optional(hot.pool()),
+    optional(hot.get("trending", input.region)),
+    seeds.length > 0
+      ? optional(hot.getMany("covisit", seeds)).then(
+          (found) => found ?? new Map<string, HotEntry>(),
+        )
+      : new Map<string, HotEntry>(),
     hot.get("rules", input.surface),
-    input.userId ? hot.get("user", input.userId) : undefined,
+    input.userId ? optional(hot.get("user", input.userId)) : undefined,
   ]);
   const result = retrieveCandidates({
     pool,

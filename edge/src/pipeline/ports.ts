@@ -23,6 +23,10 @@ export interface RetrievalInput {
   session: SessionView;
   /** How many candidates to hand to the re-rank. */
   limit: number;
+  /** How long a source that is still loading may be waited for before retrieval goes on without it. */
+  waitMs: number;
+  /** Keeps a load retrieval stopped waiting for alive past the response (the request's waitUntil). */
+  keepAlive?: (promise: Promise<unknown>) => void;
 }
 
 export interface RetrievalOutput {

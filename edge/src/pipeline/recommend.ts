@@ -57,6 +57,8 @@ export interface PipelineDeps {
 export const KEY_STAGE_SHARE = 0.3;
 /** Edge retrieval must be done by this share of the budget, leaving the rest to the origin. */
 export const RETRIEVAL_DONE_SHARE = 0.6;
+/** Kept for the search itself after the hot reads: top-K over 100k items takes a few ms. */
+export const RETRIEVAL_COMPUTE_MS = 3;
 /** Time kept back from the origin call for delivery (merging, JSON, the response itself). */
 export const ORIGIN_MARGIN_MS = 5;
 /** Below this a loopback re-rank of a few hundred candidates cannot finish: skip the call. */
@@ -197,6 +199,7 @@ async function computeList(
   { previous, previousFrom }: ComputeInput<CachedList>,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<ListResult> {
+  const retrievalMs = deadline.budgetMs * RETRIEVAL_DONE_SHARE - deadline.elapsedMs();
   const retrieved = await timings.time("retrieval", async () =>
     within(
       ports
@@ -207,9 +210,11 @@ async function computeList(
           itemId: input.itemId,
           session,
           limit: RERANK_CANDIDATES,
+          waitMs: retrievalMs - RETRIEVAL_COMPUTE_MS,
+          keepAlive: waitUntil,
         })
         .catch(() => undefined),
-      deadline.budgetMs * RETRIEVAL_DONE_SHARE - deadline.elapsedMs(),
+      retrievalMs,
       waitUntil,
     ),
   );
