@@ -169,7 +169,8 @@ export class LmdbStore implements StorePort {
     if (previous && previous.e !== 0 && previous.e !== next.e) {
       this.expiries.remove([previous.e, ...key]);
     }
-    if (next.e !== 0) this.expiries.put([next.e, ...key], true);
+    // An unchanged expiry is already indexed: most writes (TTL kept) skip the index.
+    if (next.e !== 0 && next.e !== previous?.e) this.expiries.put([next.e, ...key], true);
     this.records.put(key, next);
   }
 
