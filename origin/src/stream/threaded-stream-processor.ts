@@ -25,11 +25,18 @@ function startWorker(data: StreamWorkerData): Worker {
     import.meta.url.endsWith(".ts") ? "./stream-worker.ts" : "./stream-worker.js",
     import.meta.url,
   );
-  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { workerData: data });
+  const options = {
+    workerData: data,
+    // A flush allocates tens of MB of short-lived records: a larger young generation
+    // scavenges less often and promotes less (the processor bench with 32 MB semi-spaces,
+    // the same size: ~7% less CPU per event).
+    resourceLimits: { maxYoungGenerationSizeMb: 96 },
+  };
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, options);
   const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
   const tsxApi = pathToFileURL(join(dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return new Worker(boot, { ...options, eval: true });
 }
 
 /**
