@@ -138,9 +138,9 @@ async function get(mf: Miniflare, path: string): Promise<RecommendationResponse>
     /(\w+);dur=([\d.]+)/g,
   )) {
     if (!stage) continue;
-    let values = workerStages.get(stage);
-    if (!values) workerStages.set(stage, (values = []));
+    const values = workerStages.get(stage) ?? [];
     values.push(Number(ms));
+    workerStages.set(stage, values);
   }
   return RecommendationResponse.parse(JSON.parse(text));
 }
