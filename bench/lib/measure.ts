@@ -13,6 +13,12 @@ export interface Measurement {
   p99Us: number;
   p999Us: number;
   maxUs: number;
+  /**
+   * Process CPU time (all threads: GC helpers, lmdb-js) per operation, µs.
+   * On a busy shared box latency percentiles include time spent waiting for
+   * a core; this does not, so it compares runs made under different loads.
+   */
+  cpuUsPerOp: number;
 }
 
 export interface MeasureOptions {
@@ -42,8 +48,9 @@ async function runLoop(
   histogram: Histogram,
   options: MeasureOptions,
   durationMs: number,
-  counter: { issued: number },
+  counter: { issued: number; cpuUs: number },
 ): Promise<number> {
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(durationMs * 1_000_000));
   const worker = async () => {
@@ -57,7 +64,10 @@ async function runLoop(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
-  return Number(process.hrtime.bigint() - started);
+  const elapsed = Number(process.hrtime.bigint() - started);
+  const used = process.cpuUsage(cpu);
+  counter.cpuUs += used.user + used.system;
+  return elapsed;
 }
 
 function summarize(
@@ -65,6 +75,7 @@ function summarize(
   histogram: Histogram,
   elapsedNs: number,
   concurrency: number,
+  cpuUs: number,
 ): Measurement {
   const us = (ns: number) => Math.round(ns / 10) / 100;
   const result: Measurement = {
@@ -76,6 +87,7 @@ function summarize(
     p99Us: us(histogram.getValueAtPercentile(99)),
     p999Us: us(histogram.getValueAtPercentile(99.9)),
     maxUs: us(histogram.maxValue),
+    cpuUsPerOp: Math.round((cpuUs / Math.max(1, histogram.totalCount)) * 10) / 10,
   };
   histogram.destroy();
   return result;
@@ -92,8 +104,9 @@ export async function measure(
 ): Promise<Measurement> {
   for (let i = 0; i < options.warmupOps; i++) await op(i);
   const histogram = newHistogram();
-  const elapsed = await runLoop(op, histogram, options, options.durationMs, { issued: 0 });
-  return summarize(label, histogram, elapsed, options.concurrency);
+  const counter = { issued: 0, cpuUs: 0 };
+  const elapsed = await runLoop(op, histogram, options, options.durationMs, counter);
+  return summarize(label, histogram, elapsed, options.concurrency, counter.cpuUs);
 }
 
 /** How many alternating slices `measurePair` splits its time into. */
@@ -120,14 +133,14 @@ export async function measurePair(
       op: adapter,
       histogram: newHistogram(),
       elapsed: 0,
-      counter: { issued: 0 },
+      counter: { issued: 0, cpuUs: 0 },
     },
     {
       impl: "raw" as const,
       op: raw,
       histogram: newHistogram(),
       elapsed: 0,
-      counter: { issued: 0 },
+      counter: { issued: 0, cpuUs: 0 },
     },
   ];
   const slice = options.durationMs / PAIR_ROUNDS;
@@ -138,6 +151,12 @@ export async function measurePair(
       side.elapsed += await runLoop(side.op, side.histogram, options, slice, side.counter);
   }
   return sides.map((side) =>
-    summarize({ ...label, impl: side.impl }, side.histogram, side.elapsed, options.concurrency),
+    summarize(
+      { ...label, impl: side.impl },
+      side.histogram,
+      side.elapsed,
+      options.concurrency,
+      side.counter.cpuUs,
+    ),
   );
 }

@@ -60,8 +60,9 @@ export function printTable(measurements: readonly Measurement[], pairs: readonly
     "p50 µs",
     "p99 µs",
     "p99.9 µs",
+    "cpu µs/op",
   ];
-  const widths = [8, 10, 28, 8, 5, 8, 10, 9, 9, 9];
+  const widths = [8, 10, 28, 8, 5, 8, 10, 9, 9, 9, 9];
   const line = (cells: (string | number)[]) =>
     cells.map((c, i) => pad(c, widths[i] ?? 8)).join("  ");
   console.log(line(header));
@@ -78,6 +79,7 @@ export function printTable(measurements: readonly Measurement[], pairs: readonly
         m.p50Us,
         m.p99Us,
         m.p999Us,
+        m.cpuUsPerOp,
       ]),
     );
   }
