@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CacheWindows } from "../src/cache/cache-windows.js";
-import { cacheApiTier, type EdgeCacheTier } from "../src/cache/edge-cache-tier.js";
+import { cacheApiTier, type EdgeCacheTier, edgeCacheUrl } from "../src/cache/edge-cache-tier.js";
 import {
   type Compute,
   type Computed,
@@ -86,6 +86,15 @@ describe("inference cache tiers", () => {
     expect((await cache.get("z", WINDOWS, compute, waitUntil)).from).toBe("memory");
     expect((await cache.get("x", WINDOWS, compute, waitUntil)).from).toBe("edge-cache");
     expect(calls).toHaveLength(3);
+  });
+
+  it("stores Cache API entries with max-age = fresh + stale window, a duration", async () => {
+    const namespace = `ttl-${crypto.randomUUID()}`;
+    const tier = cacheApiTier(() => caches.default, namespace);
+    await tier.put("k", { value: ["x"], computedAt: 1, storedAt: 2 }, WINDOWS);
+    const stored = await caches.default.match(edgeCacheUrl(namespace, "k"));
+    expect(stored?.headers.get("cache-control")).toBe("max-age=11");
+    expect(await tier.get("k")).toEqual({ value: ["x"], computedAt: 1, storedAt: 2 });
   });
 
   it("caches a known-empty answer like any other", async () => {

@@ -14,9 +14,13 @@ const KEY_ORIGIN = "https://inference-cache.internal/";
  * `caches.default` as a tier. `max-age` is the entry's whole life (fresh +
  * stale), a duration, so the Cache API drops it when nobody may serve it.
  */
+/** The synthetic URL an entry is stored under in the Cache API. */
+export function edgeCacheUrl(namespace: string, key: string): string {
+  return `${KEY_ORIGIN}${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
+}
+
 export function cacheApiTier(cache: () => Cache, namespace: string): EdgeCacheTier {
-  const urlOf = (key: string) =>
-    `${KEY_ORIGIN}${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
+  const urlOf = (key: string) => edgeCacheUrl(namespace, key);
   return {
     async get<T>(key: string) {
       const response = await cache().match(urlOf(key));
