@@ -11,7 +11,12 @@ import {
 } from "#shared/hot/hot-contract";
 import { encodePool } from "#shared/retrieval/pool-codec";
 import { syntheticXgboostJson } from "../../origin/src/models/synthetic/synthetic-forests.js";
-import { buildEdgeWorker, startEdgeMiniflare } from "../../scripts/lib/edge-miniflare.js";
+import {
+  buildEdgeWorker,
+  type IsolateHeapUsage,
+  isolateHeapUsage,
+  startEdgeMiniflare,
+} from "../../scripts/lib/edge-miniflare.js";
 import { startOriginProcess } from "../../scripts/lib/origin-process.js";
 import { type Measurement, type MeasureOptions, measure, measurePair } from "../lib/measure.js";
 
@@ -166,12 +171,20 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`bench setup: ${what} did not happen within 60 s`);
 }
 
+/** What the isolate holds: V8's JS heap, the embedder's (workerd's) heap and ArrayBuffer backing stores. */
+function heapBytes(usage: IsolateHeapUsage): number {
+  return usage.usedSize + (usage.embedderHeapUsedSize ?? 0) + (usage.backingStorageSize ?? 0);
+}
+
 export interface EdgeMemoryReport {
+  /** The worker isolate's heap (V8 `Runtime.getHeapUsage`, no forced GC) after start-up. */
+  isolateBaselineBytes: number;
+  /** The same once the 100k pool is loaded and searched. */
+  isolateWithPoolBytes: number;
   /** workerd RSS after start-up and a few /healthz calls. */
   baselineBytes: number;
   /** workerd RSS once the 100k pool is loaded and searched. */
   withPoolBytes: number;
-  encodedPoolBytes: number;
 }
 
 /** Cache hit beside /healthz, retrieval over the 100k pool, and workerd's memory with it. */
@@ -181,10 +194,15 @@ async function retrievalPart(
   memory: Partial<EdgeMemoryReport>,
 ): Promise<Measurement[]> {
   const origin = await startPoolOrigin();
-  const mf = await startEdgeMiniflare(script, { ...EDGE_BINDINGS, ORIGIN_URL: origin.url });
+  const mf = await startEdgeMiniflare(
+    script,
+    { ...EDGE_BINDINGS, ORIGIN_URL: origin.url },
+    { inspector: true },
+  );
   try {
     for (let i = 0; i < 50; i++) await (await mf.dispatchFetch("http://edge.bench/healthz")).text();
     memory.baselineBytes = workerdRssBytes();
+    memory.isolateBaselineBytes = heapBytes(await isolateHeapUsage(mf));
     // The item context is a pool item: the session query vector is its embedding.
     let attempt = 0;
     // Each attempt a new item context: an answer computed before the pool arrived stays cached.
@@ -245,6 +263,7 @@ async function retrievalPart(
     if (missesNotRetrieved > 0) console.log(`edge: ${missesNotRetrieved} misses had no candidates`);
     reportWorkerTotals("cache miss over the 100k pool");
     memory.withPoolBytes = workerdRssBytes();
+    memory.isolateWithPoolBytes = heapBytes(await isolateHeapUsage(mf));
     return results;
   } finally {
     await mf.dispose();
@@ -390,13 +409,17 @@ export async function edgeSuite(options: MeasureOptions): Promise<Measurement[]>
     const results = await retrievalPart(script, options, memory);
     const mb = (bytes: number | undefined) => ((bytes ?? 0) / 1024 / 1024).toFixed(1);
     console.log(
+      `edge isolate heap (V8 used + embedder + ArrayBuffers): ${mb(memory.isolateBaselineBytes)} MB at start, ` +
+        `${mb(memory.isolateWithPoolBytes)} MB with the ${POOL_ITEMS / 1000}k pool`,
+    );
+    console.log(
       `edge memory (workerd process RSS, includes the region store's copy of the pool): ` +
         `${mb(memory.baselineBytes)} MB at start, ${mb(memory.withPoolBytes)} MB with the ${POOL_ITEMS / 1000}k pool ` +
         `(+${mb((memory.withPoolBytes ?? 0) - (memory.baselineBytes ?? 0))} MB)`,
     );
     writeFileSync(
       join(process.cwd(), "bench", "results", "edge-memory.json"),
-      `${JSON.stringify({ measuredAs: "workerd process RSS (Miniflare's runtime)", poolItems: POOL_ITEMS, poolDim: POOL_DIM, ...memory }, null, 2)}\n`,
+      `${JSON.stringify({ measuredAs: "isolate*: V8 Runtime.getHeapUsage (used + embedder + ArrayBuffer backing stores, no forced GC); *Bytes: workerd process RSS", poolItems: POOL_ITEMS, poolDim: POOL_DIM, ...memory }, null, 2)}\n`,
     );
     results.push(...(await fullPathPart(script, options)));
     return results;

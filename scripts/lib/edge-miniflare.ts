@@ -1,10 +1,13 @@
+import { execFile } from "node:child_process";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const execFileAsync = promisify(execFile);
 
 /**
  * Bundles the worker (`edge/src/index.ts`) the way wrangler does for workerd:
@@ -35,6 +38,7 @@ export async function buildEdgeWorker(outdir: string): Promise<string> {
 export async function startEdgeMiniflare(
   scriptPath: string,
   bindings: Record<string, string>,
+  options: { inspector?: boolean } = {},
 ): Promise<Miniflare> {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(`${ROOT}wrangler.toml`);
   const miniflare = new Miniflare({
@@ -46,8 +50,50 @@ export async function startEdgeMiniflare(
     modulesRoot: dirname(scriptPath),
     host: "127.0.0.1",
     port: 0,
+    // The V8 inspector on a free port, for reading the isolate's heap (bench).
+    ...(options.inspector ? { inspectorPort: 0 } : {}),
     bindings: { ...workerOptions.bindings, ...bindings },
   } as ConstructorParameters<typeof Miniflare>[0]);
   await miniflare.ready;
   return miniflare;
+}
+
+/** Asks over the inspector protocol; Node 20 has WebSocket only behind a flag, so a child process does it. */
+const HEAP_USAGE_SCRIPT = `
+const ws = new WebSocket(process.argv[1]);
+let id = 0;
+const call = (method) => new Promise((resolve) => {
+  const mine = ++id;
+  ws.addEventListener("message", (e) => { const m = JSON.parse(String(e.data)); if (m.id === mine) resolve(m.result); });
+  ws.send(JSON.stringify({ id: mine, method }));
+});
+ws.addEventListener("open", async () => {
+  await call("Runtime.enable");
+  process.stdout.write(JSON.stringify(await call("Runtime.getHeapUsage")));
+  ws.close();
+  process.exit(0);
+});
+setTimeout(() => process.exit(2), 10_000);
+`;
+
+/** V8's heap usage of the worker's isolate (`Runtime.getHeapUsage`): JS heap, embedder heap and ArrayBuffer backing stores. */
+export interface IsolateHeapUsage {
+  usedSize: number;
+  totalSize: number;
+  embedderHeapUsedSize?: number;
+  backingStorageSize?: number;
+}
+
+/** Reads the edge isolate's heap through Miniflare's inspector (start it with `inspector: true`). */
+export async function isolateHeapUsage(miniflare: Miniflare): Promise<IsolateHeapUsage> {
+  const inspector = await miniflare.getInspectorURL();
+  const target = new URL("/core:user:edge-reco", inspector).href;
+  const { stdout } = await execFileAsync(process.execPath, [
+    "--experimental-websocket",
+    "--no-warnings",
+    "-e",
+    HEAP_USAGE_SCRIPT,
+    target,
+  ]);
+  return JSON.parse(stdout) as IsolateHeapUsage;
 }
