@@ -36,15 +36,18 @@ port.on("message", (message: ToStreamWorker) => {
     void store.close().then(() => post({ kind: "closed" }));
     return;
   }
-  processor.apply(JSON.parse(message.events) as AcceptedEvent[]).then(
-    () => post({ kind: "applied", id: message.id }),
-    (error: unknown) =>
-      post({
-        kind: "failed",
-        id: message.id,
-        code: error instanceof StoreError ? error.code : null,
-        message: error instanceof Error ? error.message : String(error),
-      }),
-  );
+  // Inside the promise: a batch that cannot even be parsed fails alone, the thread lives on.
+  Promise.resolve()
+    .then(() => processor.apply(JSON.parse(message.events) as AcceptedEvent[]))
+    .then(
+      () => post({ kind: "applied", id: message.id }),
+      (error: unknown) =>
+        post({
+          kind: "failed",
+          id: message.id,
+          code: error instanceof StoreError ? error.code : null,
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
 });
 post({ kind: "ready" });

@@ -39,6 +39,70 @@ function startWorker(data: StreamWorkerData): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+/** One running worker and the applies it has not answered yet. */
+interface WorkerHandle {
+  worker: Worker;
+  pending: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  /** Set once the thread is gone: a new one is started for the next apply. */
+  dead: boolean;
+  onClosed: (() => void) | null;
+}
+
+type Logger = { warn(details: object, message: string): void };
+
+/** Starts a worker and resolves once its store is open. */
+function spawn(data: StreamWorkerData, logger: Logger | undefined): Promise<WorkerHandle> {
+  const handle: WorkerHandle = {
+    worker: startWorker(data),
+    pending: new Map(),
+    dead: false,
+    onClosed: null,
+  };
+  const fail = (reason: string) => {
+    handle.dead = true;
+    const error = new StoreError("unavailable", `stream worker stopped: ${reason}`);
+    for (const { reject } of handle.pending.values()) reject(error);
+    handle.pending.clear();
+  };
+  return new Promise<WorkerHandle>((resolve, reject) => {
+    handle.worker.on("message", (message: FromStreamWorker) => {
+      switch (message.kind) {
+        case "ready":
+          resolve(handle);
+          break;
+        case "applied":
+          handle.pending.get(message.id)?.resolve();
+          handle.pending.delete(message.id);
+          break;
+        case "failed": {
+          const error =
+            message.code === null
+              ? new Error(message.message)
+              : new StoreError(message.code, message.message);
+          handle.pending.get(message.id)?.reject(error);
+          handle.pending.delete(message.id);
+          break;
+        }
+        case "warn":
+          logger?.warn(message.details, message.message);
+          break;
+        case "closed":
+          handle.onClosed?.();
+          break;
+      }
+    });
+    handle.worker.on("error", (error) => {
+      logger?.warn({ err: String(error) }, "stream worker failed; the next batch starts a new one");
+      fail(error.message);
+      reject(error);
+    });
+    handle.worker.on("exit", (code) => {
+      fail(`exited with code ${code}`);
+      reject(new Error(`stream worker exited with code ${code} before it was ready`));
+    });
+  });
+}
+
 /**
  * The stream processor on a worker thread: the main thread validates, logs
  * and acknowledges deliveries while the worker aggregates and writes the
@@ -46,7 +110,10 @@ function startWorker(data: StreamWorkerData): Worker {
  * its own store on the same configuration (LMDB: the same environment;
  * lmdb-js shares it between threads). `apply` resolves once the worker's
  * writes are durable and rejects with the worker's `StoreError` code, exactly
- * as the in-thread processor does.
+ * as the in-thread processor does. A worker that dies fails its batches as
+ * `unavailable` (the applier retries them; a batch whose writes had
+ * committed is applied again, the same window as a crash before the mark)
+ * and the next batch starts a new worker.
  *
  * @example
  * const processor = await createThreadedStreamProcessor({ store: config.store, region: "eu" });
@@ -55,72 +122,50 @@ function startWorker(data: StreamWorkerData): Worker {
  */
 export async function createThreadedStreamProcessor(
   data: StreamWorkerData,
-  logger?: { warn(details: object, message: string): void },
+  logger?: Logger,
 ): Promise<ThreadedStreamProcessor> {
-  const worker = startWorker(data);
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let current = await spawn(data, logger);
+  let starting: Promise<WorkerHandle> | null = null;
+  let closed = false;
   let nextId = 0;
-  let closed: (() => void) | null = null;
-  let broken: Error | null = null;
-  const send = (message: ToStreamWorker) => worker.postMessage(message);
 
-  const fail = (error: Error) => {
-    broken ??= new StoreError("unavailable", `stream worker stopped: ${error.message}`);
-    for (const { reject } of pending.values()) reject(broken);
-    pending.clear();
-  };
-  await new Promise<void>((resolve, reject) => {
-    worker.on("message", (message: FromStreamWorker) => {
-      switch (message.kind) {
-        case "ready":
-          resolve();
-          break;
-        case "applied":
-          pending.get(message.id)?.resolve();
-          pending.delete(message.id);
-          break;
-        case "failed": {
-          const error =
-            message.code === null
-              ? new Error(message.message)
-              : new StoreError(message.code, message.message);
-          pending.get(message.id)?.reject(error);
-          pending.delete(message.id);
-          break;
-        }
-        case "warn":
-          logger?.warn(message.details, message.message);
-          break;
-        case "closed":
-          closed?.();
-          break;
-      }
+  /** The live worker, or a new one if the last one died. */
+  async function live(): Promise<WorkerHandle> {
+    if (!current.dead) return current;
+    starting ??= spawn(data, logger).finally(() => {
+      starting = null;
     });
-    worker.on("error", (error) => {
-      fail(error);
-      reject(error);
-    });
-    worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
-  });
+    current = await starting;
+    return current;
+  }
 
   return {
-    apply(events: readonly AcceptedEvent[]): Promise<void> {
-      if (events.length === 0) return Promise.resolve();
-      if (broken) return Promise.reject(broken);
+    async apply(events: readonly AcceptedEvent[]): Promise<void> {
+      if (events.length === 0) return;
+      if (closed) throw new StoreError("unavailable", "the stream processor is closed");
+      const handle = await live().catch((error: unknown) => {
+        throw new StoreError("unavailable", `stream worker did not start: ${String(error)}`);
+      });
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        send({ kind: "apply", id, events: JSON.stringify(events) });
+        handle.pending.set(id, { resolve, reject });
+        const message: ToStreamWorker = { kind: "apply", id, events: JSON.stringify(events) };
+        handle.worker.postMessage(message);
       });
     },
     async close(): Promise<void> {
-      if (broken) return;
+      if (closed) return;
+      closed = true;
+      const handle = current;
+      if (handle.dead) return;
       await new Promise<void>((resolve) => {
-        closed = resolve;
-        send({ kind: "close" });
+        handle.onClosed = resolve;
+        // Exiting first (a crash while closing) also ends the wait.
+        handle.worker.once("exit", () => resolve());
+        const message: ToStreamWorker = { kind: "close" };
+        handle.worker.postMessage(message);
       });
-      broken = new StoreError("unavailable", "the stream processor is closed");
-      await worker.terminate();
+      await handle.worker.terminate();
     },
   };
 }
