@@ -138,8 +138,8 @@ export class FeatureServer {
     const n = features.length;
     const rows: ServedRow[] = new Array(group.keys.length);
     // Per group, reused by every row: the row's value bins and write times by feature index.
-    const stored: (BinValue | undefined)[] = plan.nulls.slice() as never[];
-    const written: (BinValue | undefined)[] = plan.nulls.slice() as never[];
+    const stored = new Array<BinValue | undefined>(n).fill(undefined);
+    const written = new Array<BinValue | undefined>(n).fill(undefined);
     const arena = new VectorArena();
     for (let r = 0; r < group.keys.length; r++) {
       const key = group.keys[r] as string;
