@@ -6,6 +6,7 @@ import { signRequest } from "#shared/security/request-signing";
 import { loadOriginConfig, type OriginConfig } from "../../origin/src/config/origin-config.js";
 import { createEventIngestion } from "../../origin/src/events/event-ingestion.js";
 import { createEventLog } from "../../origin/src/events/event-log.js";
+import { openEventLogStore } from "../../origin/src/events/event-log-store.js";
 import { featureRecordKey, WRITTEN_AT_BIN } from "../../origin/src/features/layout.js";
 import { startOrigin } from "../../origin/src/start-origin.js";
 import { createStore } from "../../origin/src/store/create-store.js";
@@ -135,7 +136,9 @@ async function measureInProcess(
   base: MeasureOptions,
 ): Promise<Measurement[]> {
   const ns = config.namespace;
-  const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS, REGION);
+  // As `startOrigin` does: on LMDB the log has an environment (and write lock) of its own.
+  const logStore = openEventLogStore(config, store);
+  const log = createEventLog(logStore, ns, DEDUPE_WINDOW_SECONDS, REGION);
   const ingestion = createEventIngestion({
     log,
     processor: await originProcessor(store, config),
@@ -195,6 +198,7 @@ async function measureInProcess(
       },
     )),
   );
+  if (logStore !== store) await logStore.close();
   return out;
 }
 

@@ -4,6 +4,7 @@ import { recordKeys } from "./catalog/record-keys.js";
 import type { OriginConfig } from "./config/origin-config.js";
 import { createEventIngestion } from "./events/event-ingestion.js";
 import { createEventLog } from "./events/event-log.js";
+import { openEventLogStore } from "./events/event-log-store.js";
 import { ExperimentsStore } from "./experiments/experiments-store.js";
 import { createFeatureServices } from "./features/create-feature-services.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -24,6 +25,8 @@ export interface RunningOrigin {
   logger: Logger;
   /** The process's store (tests read what the routes wrote). */
   store: StorePort;
+  /** The event log's store: on LMDB an environment of its own, else `store`. */
+  eventLogStore: StorePort;
   /** Resolves once every event accepted so far is applied to the features (tests, bench). */
   eventsApplied(): Promise<void>;
   /** Stops accepting requests, applies the accepted events, then closes the store. */
@@ -78,9 +81,10 @@ export async function startOrigin(
           region: config.region,
           logger,
         }));
+  const eventLogStore = openEventLogStore(config.store, store);
   const events = createEventIngestion({
     log: createEventLog(
-      store,
+      eventLogStore,
       config.store.namespace,
       config.events.dedupeWindowSeconds,
       config.region,
@@ -139,6 +143,7 @@ export async function startOrigin(
     port,
     logger,
     store,
+    eventLogStore,
     eventsApplied: () => events.idle(),
     stop: async () => {
       hot.publisher?.stop();
@@ -148,6 +153,7 @@ export async function startOrigin(
       models.close();
       rules.close();
       experiments.close();
+      if (eventLogStore !== store) await eventLogStore.close();
       await store.close();
     },
   };

@@ -123,7 +123,7 @@ describeEachStore("origin POST /internal/events", (variant) => {
     const item = `it-${tag}-f`;
     const event = { ...viewEvent({ itemIds: [item], region }), region };
     // What a crash after the log write and before the apply leaves behind.
-    const log = createEventLog(origin.store, ns, 3600);
+    const log = createEventLog(origin.eventLogStore, ns, 3600);
     expect(await log.claim([event], Date.now())).toEqual(["new"]);
     expect(await deliver([event])).toEqual({ applied: 1, duplicates: 0, rejected: [] });
     expect(await log.status(event.id)).toBe("applied");
@@ -135,7 +135,7 @@ describeEachStore("origin POST /internal/events", (variant) => {
     const make = () => ({ ...viewEvent({ itemIds: [item], region }), region });
     const [seen, leftover, fresh] = [make(), make(), make()];
     expect(await deliver([seen])).toMatchObject({ applied: 1 });
-    await createEventLog(origin.store, ns, 3600).claim([leftover], Date.now());
+    await createEventLog(origin.eventLogStore, ns, 3600).claim([leftover], Date.now());
     expect(await deliver([seen, leftover, fresh])).toEqual({
       applied: 2,
       duplicates: 1,

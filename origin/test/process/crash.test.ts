@@ -8,7 +8,11 @@ import { createEventLog } from "../../src/events/event-log.js";
 import { runTag, viewEvent } from "../events/support/events.js";
 import { viewsCounted } from "../events/support/feature-reads.js";
 import { signedPost } from "../events/support/signed-post.js";
-import { describeEachStore, openVariantStore } from "../events/support/store-variants.js";
+import {
+  describeEachStore,
+  openVariantEventLogStore,
+  openVariantStore,
+} from "../events/support/store-variants.js";
 
 const SECRET = "crash-test-signing-secret";
 const PATH = "/internal/events";
@@ -74,7 +78,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
   }
 
   async function logStatus(id: string): Promise<"pending" | "applied" | null> {
-    const { store, ns } = await openVariantStore(variant, dir);
+    const { store, ns } = await openVariantEventLogStore(variant, dir);
     try {
       return await createEventLog(store, ns, 3600).status(id);
     } finally {
@@ -184,7 +188,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
       }
       await last.stop();
 
-      const { store, ns } = await openVariantStore(variant, dir);
+      const { store, ns } = await openVariantEventLogStore(variant, dir);
       const log = createEventLog(store, ns, 3600);
       const statuses = await Promise.all(batches.flat().map((event) => log.status(event.id)));
       await store.close();

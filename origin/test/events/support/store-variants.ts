@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe } from "vitest";
 import { loadOriginConfig } from "../../../src/config/origin-config.js";
+import { openEventLogStore } from "../../../src/events/event-log-store.js";
 import { createStore } from "../../../src/store/create-store.js";
 import type { StorePort } from "../../../src/store/port.js";
 
@@ -21,6 +22,21 @@ export async function openVariantStore(
     ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
   }).store;
   return { store: await createStore(config), ns: config.namespace };
+}
+
+/** Opens the store an origin with `variant.env(dir)` keeps its event log in (LMDB: its own environment). */
+export async function openVariantEventLogStore(
+  variant: StoreVariant,
+  dir: string,
+): Promise<{ store: StorePort; ns: string }> {
+  const config = loadOriginConfig({
+    ...variant.env(dir),
+    ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
+  }).store;
+  const store = await createStore(config);
+  const log = openEventLogStore(config, store);
+  if (log !== store) await store.close();
+  return { store: log, ns: config.namespace };
 }
 
 const hosts = process.env.AEROSPIKE_HOSTS;
