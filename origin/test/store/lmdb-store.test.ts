@@ -45,4 +45,39 @@ describe("LMDB store specifics", () => {
     expect(await store.get(key("rewritten"))).toBeNull();
     await store.close();
   });
+
+  it("reads binary bins back intact when many records share decode chunks, held past later reads", async () => {
+    const store = new LmdbStore({ path: join(dir, "chunks") });
+    // Different sizes (some above the chunked size), so records land at every offset of a chunk.
+    const bytesOf = (i: number) =>
+      Uint8Array.from(
+        { length: 16 + ((i * 97) % 3000) + (i % 7 === 0 ? 6000 : 0) },
+        (_, j) => (i * 31 + j) % 251,
+      );
+    const ids = Array.from({ length: 200 }, (_, i) => i);
+    for (const i of ids) await store.put(key(`bin${i}`), { z: bytesOf(i), n: i, s: `x${i}` });
+    const first = await store.batchGet(ids.map((i) => key(`bin${i}`)));
+    // Later reads (batch, single, scan) must not change what earlier reads returned.
+    const again = await store.batchGet(
+      ids.map((i) => key(`bin${199 - i}`)),
+      ["z", "n"],
+    );
+    const one = await store.get(key("bin7"));
+    const scanned = await store.scan("t", "s", ["z", "n"]);
+    const sameBytes = (value: unknown, i: number) =>
+      value instanceof Uint8Array && Buffer.compare(value, bytesOf(i)) === 0;
+    for (const i of ids) {
+      const a = first[i]?.bins;
+      expect(a && [sameBytes(a.z, i), a.n, a.s]).toEqual([true, i, `x${i}`]);
+      const b = again[199 - i]?.bins;
+      expect(b && [sameBytes(b.z, i), b.n, Object.keys(b).sort()]).toEqual([true, i, ["n", "z"]]);
+    }
+    expect(sameBytes(one?.bins.z, 7)).toBe(true);
+    const fromScan = scanned.filter((r) => typeof r.bins.n === "number");
+    expect(fromScan).toHaveLength(200);
+    for (const record of fromScan) {
+      expect(sameBytes(record.bins.z, record.bins.n as number)).toBe(true);
+    }
+    await store.close();
+  });
 });

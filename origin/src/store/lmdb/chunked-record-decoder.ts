@@ -24,6 +24,13 @@ const CHUNK_BYTES = 16 * 1024;
 /** Larger records get a copy of their own rather than wasting most of a chunk. */
 const MAX_CHUNKED_RECORD = CHUNK_BYTES / 4;
 
+/** How many bytes of `source` are the record, as msgpackr reads its `decode` arguments. */
+function recordLength(source: Uint8Array, options: unknown): number {
+  if (typeof options === "number" && options > -1) return options;
+  const end = (options as { end?: unknown } | null | undefined)?.end;
+  return typeof end === "number" && end > 0 ? end : source.length;
+}
+
 /**
  * Wraps the decoder of a database opened with lmdb-js's default msgpackr
  * encoding. Leaves any other decoder alone (returns `false`): the database
@@ -37,9 +44,9 @@ export function decodeFromChunks(db: object): boolean {
   const decode = decoder.decode.bind(decoder);
   let chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   let used = 0;
-  decoder.decode = (source: Uint8Array) => {
-    // lmdb-js sets `length` on its reusable read buffer to the record's size.
-    const length = source.length;
+  decoder.decode = (source: Uint8Array, options?: unknown) => {
+    // The record's size: range reads pass it as the end; `get` sets `length` on lmdb-js's reusable buffer.
+    const length = recordLength(source, options);
     let target: Buffer;
     let start = 0;
     if (length > MAX_CHUNKED_RECORD) {
@@ -54,7 +61,7 @@ export function decodeFromChunks(db: object): boolean {
       // 8-byte aligned starts, so a float vector bin is often aligned too.
       used = (used + length + 7) & ~7;
     }
-    target.set(source.length === source.byteLength ? source : source.subarray(0, length), start);
+    target.set(source.byteLength === length ? source : source.subarray(0, length), start);
     // The copy is stable: binary values may be views of it. Restored at once,
     // because lmdb-js's writer reads the same flag to reuse its encode buffer.
     const copies = decoder.copyBuffers;
