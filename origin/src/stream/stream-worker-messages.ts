@@ -6,6 +6,11 @@ export interface StreamWorkerData {
   /** LMDB only: the Aerospike client's native addon cannot be loaded by a worker thread. */
   store: Extract<OriginConfig["store"], { kind: "lmdb" }>;
   region: string;
+  /**
+   * Test-only: the first worker started exits (as if it crashed) when its
+   * first batch arrives, before applying it; workers started after it do not.
+   */
+  exitOnFirstApply?: boolean;
 }
 
 /** Main thread -> worker. */

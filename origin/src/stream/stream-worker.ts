@@ -36,6 +36,7 @@ port.on("message", (message: ToStreamWorker) => {
     void store.close().then(() => post({ kind: "closed" }));
     return;
   }
+  if (data.exitOnFirstApply) process.exit(1);
   // Inside the promise: a batch that cannot even be parsed fails alone, the thread lives on.
   Promise.resolve()
     .then(() => processor.apply(JSON.parse(message.events) as AcceptedEvent[]))

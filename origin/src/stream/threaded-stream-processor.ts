@@ -132,7 +132,7 @@ export async function createThreadedStreamProcessor(
   /** The live worker, or a new one if the last one died. */
   async function live(): Promise<WorkerHandle> {
     if (!current.dead) return current;
-    starting ??= spawn(data, logger).finally(() => {
+    starting ??= spawn({ ...data, exitOnFirstApply: false }, logger).finally(() => {
       starting = null;
     });
     current = await starting;

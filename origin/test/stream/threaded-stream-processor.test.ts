@@ -49,6 +49,39 @@ describe("threaded stream processor (LMDB)", () => {
     expect((await read("session", "s-threaded", "intent_category", now)).value).toBe("shoes");
   });
 
+  it("fails a dead worker's batch as retryable and applies the next one on a new worker", async () => {
+    const crashing = await createThreadedStreamProcessor({
+      store: config,
+      region: "eu",
+      exitOnFirstApply: true,
+    });
+    try {
+      const view = (id: string): AcceptedEvent => ({
+        id,
+        type: "view",
+        sessionId: "s-crash",
+        itemIds: ["crash-item"],
+        region: "eu",
+        ts: Date.now() - 1000,
+      });
+      const lost = await crashing.apply([view("crash-1")]).catch((error: unknown) => error);
+      expect(lost).toBeInstanceOf(StoreError);
+      expect((lost as StoreError).code).toBe("unavailable");
+      // The applier's retry: the same batch again, now on a new worker.
+      await crashing.apply([view("crash-1")]);
+      const read = featureReader(store, config.namespace, ["eu"]);
+      const views = await read(
+        "item_region",
+        joinKey(["crash-item", "eu"]),
+        "views_1h",
+        Date.now(),
+      );
+      expect(views.value).toBe(1);
+    } finally {
+      await crashing.close();
+    }
+  });
+
   it("refuses work once closed, as a retryable store error", async () => {
     const closing = await createThreadedStreamProcessor({ store: config, region: "eu" });
     await closing.close();
