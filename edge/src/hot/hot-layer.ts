@@ -5,7 +5,13 @@ import type { EdgeBindings } from "../env.js";
 import { type HotConfig, hotConfig } from "./hot-config.js";
 import type { StoredHotEntry } from "./hot-tables.js";
 import { approximateBytes, MemoryTier } from "./memory-tier.js";
-import { waitAtMost } from "./wait-at-most.js";
+import {
+  GAVE_UP,
+  joinable,
+  type SharedLoad,
+  startSharedLoad,
+  waitForShared,
+} from "./shared-load.js";
 
 export type { HotKind } from "#shared/hot/hot-contract";
 export type { RetrievalPool } from "#shared/retrieval/pool-codec";
@@ -30,27 +36,51 @@ export interface HotEntry<T = unknown> {
  * const items = await hotLayer(c.env).getMany("item", ["i00001", "i00002"]);
  * const pool = await hotLayer(c.env).pool();
  */
+/**
+ * Per-call options. `waitUntil` (the request's `ctx.waitUntil`) keeps a load
+ * this call starts alive past the request's answer, so other requests waiting
+ * on the same load get it. Without it a shared load is still safe: nobody
+ * waits on it past its bound (`shared-load.ts`).
+ */
+export interface HotReadOptions {
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
 export interface HotLayer {
   /** Entries found; ids the origin does not know (or could not answer in time) are absent from the map. */
-  getMany(kind: HotKind, ids: string[]): Promise<Map<string, HotEntry>>;
-  get(kind: HotKind, id: string): Promise<HotEntry | undefined>;
-  /** The region's retrieval pool, decoded once per version per isolate. */
-  pool(): Promise<RetrievalPool | undefined>;
+  getMany(kind: HotKind, ids: string[], options?: HotReadOptions): Promise<Map<string, HotEntry>>;
+  get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined>;
+  /**
+   * The region's retrieval pool, decoded once per version per isolate. Once
+   * one is held it is answered at once; its version is re-checked in the
+   * background past the memory tier's staleness.
+   */
+  pool(options?: HotReadOptions): Promise<RetrievalPool | undefined>;
 }
 
 /** Counters for tests and Server-Timing: which tier answered. */
 export interface HotLayerStats {
   memoryHits: number;
-  /** RPCs to the region store for entries (one per `getMany` that missed memory). */
+  /** RPCs to the region store for entries (one per `getMany` that missed memory and found no read to join). */
   storeReads: number;
+  /** `getMany` calls that waited on another call's store read instead of making their own. */
+  joinedReads: number;
   storeFailures: number;
+  /** RPCs to the region store for the pool (first load and version checks). */
+  poolChecks: number;
+  /** Pool decodes: one per version this isolate took in. */
   poolLoads: number;
+  /** Shared loads (entries or pool) that did not settle within their bound and were loaded again. */
+  abandonedLoads: number;
 }
 
 /** `null` entry = known absent at the origin (cached too, so a miss does not hit the store every time). */
 interface Held {
   entry: HotEntry | null;
 }
+
+/** A store read's answer per id, or `undefined` when the store could not be reached. */
+type EntryLoad = SharedLoad<Map<string, Held> | undefined>;
 
 export interface HotLayerOptions {
   /** Overrides of the parsed `HOT_*` settings (tests). */
@@ -65,12 +95,28 @@ function memoryKey(kind: HotKind, id: string): string {
 
 /** The tiered implementation; `hotLayer(env)` hands out one per region per isolate. */
 export class TieredHotLayer implements HotLayer {
-  readonly stats: HotLayerStats = { memoryHits: 0, storeReads: 0, storeFailures: 0, poolLoads: 0 };
+  readonly stats: HotLayerStats = {
+    memoryHits: 0,
+    storeReads: 0,
+    joinedReads: 0,
+    storeFailures: 0,
+    poolChecks: 0,
+    poolLoads: 0,
+    abandonedLoads: 0,
+  };
   private readonly memory: MemoryTier<Held>;
   private readonly now: () => number;
-  private heldPool: { version: number; pool: RetrievalPool | undefined; checkedAt: number } | null =
-    null;
-  private poolLoad: Promise<void> | null = null;
+  /** In-flight store reads by memory key: a concurrent miss for the same id joins instead of reading again. */
+  private readonly entryLoads = new Map<string, EntryLoad>();
+  private heldPool: {
+    version: number;
+    pool: RetrievalPool | undefined;
+    checkedAt: number;
+    /** Start order of the load that supplied it: a late, older load never replaces a newer answer. */
+    loadSeq: number;
+  } | null = null;
+  private poolLoad: SharedLoad<void> | null = null;
+  private poolLoadSeq = 0;
 
   constructor(
     public env: EdgeBindings,
@@ -90,10 +136,14 @@ export class TieredHotLayer implements HotLayer {
     return namespace.get(namespace.idFromName(this.region));
   }
 
-  async getMany(kind: HotKind, ids: string[]): Promise<Map<string, HotEntry>> {
+  async getMany(
+    kind: HotKind,
+    ids: string[],
+    options: HotReadOptions = {},
+  ): Promise<Map<string, HotEntry>> {
     const out = new Map<string, HotEntry>();
     const now = this.now();
-    const wanted: string[] = [];
+    const wanted = new Set<string>();
     const expired = new Map<string, Held>();
     for (const id of ids) {
       const slot = this.memory.get(memoryKey(kind, id));
@@ -103,40 +153,136 @@ export class TieredHotLayer implements HotLayer {
         continue;
       }
       if (slot) expired.set(id, slot.value);
-      wanted.push(id);
+      wanted.add(id);
     }
-    if (wanted.length === 0) return out;
+    if (wanted.size === 0) return out;
+    const found = await this.readThrough(kind, [...wanted], options);
+    for (const id of wanted) {
+      // Ids the store could not supply in time: the isolate's older copy beats nothing.
+      const held = found.get(id) ?? expired.get(id);
+      if (held?.entry) out.set(id, held.entry);
+    }
+    return out;
+  }
+
+  /**
+   * Reads `ids` from the region store, joining reads already in flight for
+   * any of them. A joined read that is not back by its bound (its request may
+   * have ended and taken it along) is given up, and those ids are read once
+   * more by this call itself.
+   */
+  private async readThrough(
+    kind: HotKind,
+    ids: string[],
+    options: HotReadOptions,
+  ): Promise<Map<string, Held>> {
+    const found = new Map<string, Held>();
+    let pending = ids;
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+      const late: string[] = [];
+      await Promise.all(
+        [...this.entryLoadsFor(kind, pending, options)].map(async ([load, loadIds]) => {
+          const result = await waitForShared(load);
+          if (result === GAVE_UP) {
+            this.abandonEntryLoad(kind, loadIds, load);
+            late.push(...loadIds);
+            return;
+          }
+          for (const id of loadIds) {
+            const held = result?.get(id);
+            if (held) found.set(id, held);
+          }
+        }),
+      );
+      pending = late;
+    }
+    return found;
+  }
+
+  /** Groups `ids` by the store read that will answer them: joined ones, plus one new read for the rest. */
+  private entryLoadsFor(
+    kind: HotKind,
+    ids: string[],
+    options: HotReadOptions,
+  ): Map<EntryLoad, string[]> {
+    const byLoad = new Map<EntryLoad, string[]>();
+    const fresh: string[] = [];
+    for (const id of ids) {
+      const load = this.entryLoads.get(memoryKey(kind, id));
+      if (load && joinable(load)) {
+        const group = byLoad.get(load);
+        if (group) group.push(id);
+        else {
+          byLoad.set(load, [id]);
+          this.stats.joinedReads++;
+        }
+      } else {
+        if (load) this.abandonEntryLoad(kind, [id], load);
+        fresh.push(id);
+      }
+    }
+    if (fresh.length > 0) byLoad.set(this.startEntryLoad(kind, fresh, options), fresh);
+    return byLoad;
+  }
+
+  private startEntryLoad(kind: HotKind, ids: string[], options: HotReadOptions): EntryLoad {
+    this.stats.storeReads++;
+    const load = startSharedLoad(
+      this.readStore(kind, ids).finally(() => {
+        for (const id of ids) {
+          const key = memoryKey(kind, id);
+          if (this.entryLoads.get(key) === load) this.entryLoads.delete(key);
+        }
+      }),
+      this.config.pullWaitMs,
+      options.waitUntil,
+    );
+    for (const id of ids) this.entryLoads.set(memoryKey(kind, id), load);
+    return load;
+  }
+
+  private abandonEntryLoad(kind: HotKind, ids: readonly string[], load: EntryLoad): void {
+    let removed = false;
+    for (const id of ids) {
+      const key = memoryKey(kind, id);
+      if (this.entryLoads.get(key) !== load) continue;
+      this.entryLoads.delete(key);
+      removed = true;
+    }
+    if (removed) {
+      this.stats.abandonedLoads++;
+      console.warn("hot store read given up: it did not settle within its bound", kind);
+    }
+  }
+
+  /** One RPC to the region store; its answers also go into the memory tier. */
+  private async readStore(kind: HotKind, ids: string[]): Promise<Map<string, Held> | undefined> {
     let stored: StoredHotEntry[];
     try {
-      this.stats.storeReads++;
-      stored = await this.store().getMany(kind, [...new Set(wanted)], {
-        waitMs: this.config.pullWaitMs,
-      });
+      stored = await this.store().getMany(kind, ids, { waitMs: this.config.pullWaitMs });
     } catch (error) {
       // The region store being unreachable degrades to the isolate's last copies.
       this.stats.storeFailures++;
       console.warn("hot store read failed", error instanceof Error ? error.message : String(error));
-      for (const [id, held] of expired) if (held.entry) out.set(id, held.entry);
-      return out;
+      return undefined;
     }
     const fetchedAt = this.now();
-    const answered = new Set<string>();
+    const answered = new Map<string, Held>();
     for (const row of stored) {
       const value = JSON.parse(row.valueJson) as unknown;
       const known = value !== null || kind === "model";
-      const entry = known ? { value, version: row.version, updatedAt: row.updatedAt } : null;
+      const held = {
+        entry: known ? { value, version: row.version, updatedAt: row.updatedAt } : null,
+      };
       this.memory.set(
         memoryKey(kind, row.id),
-        { entry },
+        held,
         row.valueJson.length * 2 + approximateBytes(row.id),
         fetchedAt,
       );
-      answered.add(row.id);
-      if (entry) out.set(row.id, entry);
+      answered.set(row.id, held);
     }
-    // Ids the store could not supply in time: the isolate's older copy beats nothing.
-    for (const [id, held] of expired) if (!answered.has(id) && held.entry) out.set(id, held.entry);
-    return out;
+    return answered;
   }
 
   /**
@@ -158,38 +304,87 @@ export class TieredHotLayer implements HotLayer {
     }
   }
 
-  async get(kind: HotKind, id: string): Promise<HotEntry | undefined> {
-    return (await this.getMany(kind, [id])).get(id);
+  async get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined> {
+    return (await this.getMany(kind, [id], options)).get(id);
   }
 
-  async pool(): Promise<RetrievalPool | undefined> {
+  /** Version of the pool this isolate holds (operators, tests); null before the first load. */
+  get poolVersion(): number | null {
+    return this.heldPool?.version ?? null;
+  }
+
+  async pool(options: HotReadOptions = {}): Promise<RetrievalPool | undefined> {
     const held = this.heldPool;
-    if (held && this.now() - held.checkedAt <= this.config.memoryStaleMs) return held.pool;
-    this.poolLoad ??= this.loadPool().finally(() => {
-      this.poolLoad = null;
-    });
-    // The load may belong to another request; if that request is cancelled this one must not hang.
-    await waitAtMost(this.poolLoad, this.config.pullTimeoutMs);
+    if (held) {
+      // Never make a request wait for a version check: the pool follows item writes within
+      // HOT_POOL_REBUILD_MS (30 s) anyway, one more second of the held one changes nothing.
+      if (this.now() - held.checkedAt > this.config.memoryStaleMs) this.sharedPoolLoad(options);
+      return held.pool;
+    }
+    // A cold isolate: wait for the first load, loading again (once) if a shared one was given up.
+    for (let attempt = 0; attempt < 2 && !this.heldPool; attempt++) {
+      const load = this.sharedPoolLoad(options);
+      if ((await waitForShared(load)) !== GAVE_UP) break;
+      this.abandonPoolLoad(load);
+    }
     return this.heldPool?.pool;
   }
 
-  private async loadPool(): Promise<void> {
+  /** Waits for every load in flight (tests: a background version check has landed). */
+  async settled(): Promise<void> {
+    await Promise.all([
+      this.poolLoad?.result,
+      ...[...this.entryLoads.values()].map((l) => l.result),
+    ]);
+  }
+
+  /** The pool load in flight if it may still be joined, else a new one started by this call. */
+  private sharedPoolLoad(options: HotReadOptions): SharedLoad<void> {
+    const current = this.poolLoad;
+    if (current && joinable(current)) return current;
+    if (current) this.abandonPoolLoad(current);
+    const seq = ++this.poolLoadSeq;
+    const load: SharedLoad<void> = startSharedLoad(
+      this.loadPool(seq).finally(() => {
+        if (this.poolLoad === load) this.poolLoad = null;
+      }),
+      this.config.pullWaitMs,
+      options.waitUntil,
+    );
+    this.poolLoad = load;
+    return load;
+  }
+
+  private abandonPoolLoad(load: SharedLoad<void>): void {
+    if (this.poolLoad !== load) return;
+    this.poolLoad = null;
+    this.stats.abandonedLoads++;
+    console.warn("hot pool load given up: it did not settle within its bound");
+  }
+
+  private async loadPool(seq: number): Promise<void> {
     const held = this.heldPool;
     try {
+      this.stats.poolChecks++;
       const read = await this.store().pool(held?.version ?? null, {
         waitMs: this.config.pullWaitMs,
       });
       const checkedAt = this.now();
-      if (!read) return;
-      if (held && read.bytes === null && read.head.version === held.version) {
-        held.checkedAt = checkedAt;
+      const current = this.heldPool;
+      // A load started before the one that supplied the held pool knows nothing newer.
+      if (!read || (current && current.loadSeq > seq)) return;
+      if (current && read.head.version === current.version) {
+        // Same version (unchanged, or bytes another load already decoded): keep the decoded pool.
+        current.checkedAt = checkedAt;
+        current.loadSeq = seq;
         return;
       }
       const bytes = read.bytes;
+      if (bytes === null) return; // the held version changed under this load; the next check fetches it
       // Decoded once per version: typed-array views over the bytes, shared by every request.
-      const pool = bytes && bytes.byteLength > 0 ? decodePool(bytes) : undefined;
+      const pool = bytes.byteLength > 0 ? decodePool(bytes) : undefined;
       this.stats.poolLoads++;
-      this.heldPool = { version: read.head.version, pool, checkedAt };
+      this.heldPool = { version: read.head.version, pool, checkedAt, loadSeq: seq };
     } catch (error) {
       this.stats.storeFailures++;
       console.warn("hot pool read failed", error instanceof Error ? error.message : String(error));
@@ -214,10 +409,7 @@ export function hotLayer(env: EdgeBindings): TieredHotLayer {
 }
 
 /** A separate layer with its own memory tier (tests, benchmarks): same tiers, settings overridable. */
-export function createHotLayer(
-  env: EdgeBindings,
-  options: HotLayerOptions = {},
-): HotLayer & { readonly stats: HotLayerStats } {
+export function createHotLayer(env: EdgeBindings, options: HotLayerOptions = {}): TieredHotLayer {
   const config = { ...hotConfig(env), ...options.config };
   return new TieredHotLayer(env, edgeConfig(env).region, config, options.now ?? Date.now);
 }

@@ -1,0 +1,168 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { signRequest } from "#shared/security/request-signing";
+import type { EdgeBindings } from "../src/env.js";
+import { createHotLayer, hotLayer } from "../src/hot/hot-layer.js";
+import type { RegionHotStore } from "../src/hot/region-hot-store.js";
+
+const bindings = env as unknown as EdgeBindings;
+/** Reads in these tests may wait for the real origin as long as they need (a loaded box is slow). */
+const PATIENT = { pullWaitMs: 20_000 };
+
+interface PoolState {
+  pool: { version: number; count: number; dim: number } | null;
+}
+
+/** `POST /internal/hot/pool-state` as its own request into the worker (its own request context). */
+async function poolState(waitMs: number): Promise<PoolState> {
+  const body = JSON.stringify({ waitMs });
+  const headers = await signRequest({
+    method: "POST",
+    pathWithQuery: "/internal/hot/pool-state",
+    body,
+    secret: bindings.ORIGIN_SIGNING_SECRET,
+  });
+  const response = await exports.default.fetch("http://edge.test/internal/hot/pool-state", {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body,
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as PoolState;
+}
+
+function regionStore(): DurableObjectStub<RegionHotStore> {
+  return bindings.HOT_STORE.get(bindings.HOT_STORE.idFromName("edge-test"));
+}
+
+/**
+ * Bindings whose region store never answers the first `hangFirst` calls of
+ * `method`: what a caller sees when it awaits I/O that belonged to a request
+ * which has since ended (workerd cancels it, the promise never settles).
+ */
+function bindingsWhereFirstCallsHang(
+  method: "getMany" | "pool",
+  hangFirst: number,
+): { env: EdgeBindings; calls: () => number } {
+  let calls = 0;
+  const namespace = bindings.HOT_STORE;
+  const wrapped = {
+    idFromName: (name: string) => namespace.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = namespace.get(id);
+      return new Proxy(stub, {
+        get(target, property) {
+          if (property !== method) return Reflect.get(target, property);
+          return (...args: unknown[]) => {
+            calls++;
+            if (calls <= hangFirst) return new Promise(() => {});
+            return (target[method] as (...a: unknown[]) => unknown)(...args);
+          };
+        },
+      });
+    },
+  };
+  return {
+    env: { ...bindings, HOT_STORE: wrapped as unknown as EdgeBindings["HOT_STORE"] },
+    calls: () => calls,
+  };
+}
+
+describe("pool loads shared between requests", () => {
+  it("a pool load left behind by a request that already answered does not leave the next request without the pool", async () => {
+    // The region store holds the pool, so a load is one RPC from this isolate to it.
+    const head = await regionStore().pool(null, { waitMs: 20_000 });
+    expect(head?.head.version).toEqual(expect.any(Number));
+
+    // Request A starts the isolate's first pool load and answers before it settles.
+    const first = await poolState(0);
+    expect(first.pool).toBeNull();
+
+    // Request B (and this test's own context) must still get the pool.
+    const second = await poolState(20_000);
+    expect(second.pool).toMatchObject({ version: head?.head.version, dim: 32 });
+    expect(second.pool?.count).toBeGreaterThan(1_000);
+    const pool = await hotLayer(bindings).pool();
+    expect(pool?.count).toBe(second.pool?.count);
+  });
+
+  it("decodes the pool once per version per isolate, however many requests read it", async () => {
+    const layer = hotLayer(bindings);
+    const pool = await layer.pool();
+    expect(pool).toBeDefined();
+    const decoded = layer.stats.poolLoads;
+    for (let i = 0; i < 5; i++) {
+      expect((await poolState(20_000)).pool?.count).toBe(pool?.count);
+    }
+    expect(await layer.pool()).toBe(pool);
+    expect(layer.stats.poolLoads).toBe(decoded);
+  });
+
+  it("re-checks the version past the memory tier's staleness without decoding it again", async () => {
+    let now = 5_000_000;
+    const layer = createHotLayer(bindings, { config: PATIENT, now: () => now });
+    const pool = await layer.pool();
+    expect(pool).toBeDefined();
+    expect(layer.stats.poolLoads).toBe(1);
+    now += 60_000;
+    // Stale: the held pool is served at once and its version re-checked in the background.
+    expect(await layer.pool()).toBe(pool);
+    await layer.settled();
+    expect(await layer.pool()).toBe(pool);
+    expect(layer.stats.poolLoads).toBe(1);
+    expect(layer.stats.poolChecks).toBeGreaterThanOrEqual(2);
+  });
+
+  it("concurrent first reads share one load and one decode", async () => {
+    const layer = createHotLayer(bindings, { config: PATIENT });
+    const pools = await Promise.all([layer.pool(), layer.pool(), layer.pool()]);
+    expect(pools[0]).toBeDefined();
+    expect(pools[1]).toBe(pools[0]);
+    expect(pools[2]).toBe(pools[0]);
+    expect(layer.stats.poolChecks).toBe(1);
+    expect(layer.stats.poolLoads).toBe(1);
+  });
+
+  it("a shared pool load that never settles is given up at its bound and loaded again", async () => {
+    const hanging = bindingsWhereFirstCallsHang("pool", 1);
+    const layer = createHotLayer(hanging.env, { config: { pullWaitMs: 100 } });
+    const [a, b] = await Promise.all([layer.pool(), layer.pool()]);
+    expect(a?.count).toBeGreaterThan(1_000);
+    expect(b).toBe(a);
+    expect(hanging.calls()).toBe(2);
+    expect(layer.stats.abandonedLoads).toBe(1);
+  });
+});
+
+describe("entry misses merged across concurrent reads", () => {
+  it("concurrent misses for the same id make one region store read", async () => {
+    const layer = createHotLayer(bindings, { config: PATIENT });
+    const [a, b, c, d] = await Promise.all([
+      layer.getMany("item", ["i00300"]),
+      layer.getMany("item", ["i00300"]),
+      layer.get("item", "i00300"),
+      layer.getMany("item", ["i00300", "i00301"]),
+    ]);
+    expect(a.get("i00300")?.value).toMatchObject({ category: expect.any(String) });
+    expect(b.get("i00300")).toEqual(a.get("i00300"));
+    expect(c).toEqual(a.get("i00300"));
+    expect(d.get("i00300")).toEqual(a.get("i00300"));
+    expect(d.get("i00301")?.value).toMatchObject({ category: expect.any(String) });
+    // One read for i00300 (joined by the next three), one for i00301 alone.
+    expect(layer.stats.storeReads).toBe(2);
+    expect(layer.stats.joinedReads).toBe(3);
+  });
+
+  it("a joined read that never settles (its request ended) is given up at its bound and read again", async () => {
+    const hanging = bindingsWhereFirstCallsHang("getMany", 1);
+    const layer = createHotLayer(hanging.env, { config: { pullWaitMs: 100 } });
+    const first = layer.getMany("item", ["i00302"]);
+    const second = layer.getMany("item", ["i00302", "i00303"]);
+    const [a, b] = await Promise.all([first, second]);
+    // The reader whose own RPC hung gets what the retry found, or nothing: never a hang.
+    expect(b.get("i00302")?.value).toMatchObject({ category: expect.any(String) });
+    expect(b.get("i00303")?.value).toMatchObject({ category: expect.any(String) });
+    expect(a.get("i00302")).toEqual(b.get("i00302"));
+    expect(layer.stats.abandonedLoads).toBe(1);
+  });
+});
