@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signRequest } from "#shared/security/request-signing";
+import { expectErrorResponse } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import { createHotLayer, hotLayer } from "../src/hot/hot-layer.js";
 import type { RegionHotStore } from "../src/hot/region-hot-store.js";
@@ -14,19 +15,24 @@ interface PoolState {
 }
 
 /** `POST /internal/hot/pool-state` as its own request into the worker (its own request context). */
-async function poolState(waitMs: number): Promise<PoolState> {
-  const body = JSON.stringify({ waitMs });
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: "/internal/hot/pool-state",
-    body,
-    secret: bindings.ORIGIN_SIGNING_SECRET,
-  });
-  const response = await exports.default.fetch("http://edge.test/internal/hot/pool-state", {
+async function postPoolState(body: string, signed = true): Promise<Response> {
+  const headers = signed
+    ? await signRequest({
+        method: "POST",
+        pathWithQuery: "/internal/hot/pool-state",
+        body,
+        secret: bindings.ORIGIN_SIGNING_SECRET,
+      })
+    : {};
+  return exports.default.fetch("http://edge.test/internal/hot/pool-state", {
     method: "POST",
     headers: { ...headers, "content-type": "application/json" },
     body,
   });
+}
+
+async function poolState(waitMs: number): Promise<PoolState> {
+  const response = await postPoolState(JSON.stringify({ waitMs }));
   expect(response.status).toBe(200);
   return (await response.json()) as PoolState;
 }
@@ -131,6 +137,23 @@ describe("pool loads shared between requests", () => {
     expect(b).toBe(a);
     expect(hanging.calls()).toBe(2);
     expect(layer.stats.abandonedLoads).toBe(1);
+  });
+});
+
+describe("POST /internal/hot/pool-state (operators)", () => {
+  it("refuses unsigned requests and bad bodies with a stable 4xx", async () => {
+    await expectErrorResponse(await postPoolState("{}", false), 401, "unauthorized");
+    await expectErrorResponse(await postPoolState("not json"), 400, "invalid_request");
+    await expectErrorResponse(
+      await postPoolState(JSON.stringify({ waitMs: -1 })),
+      400,
+      "invalid_parameter",
+    );
+    await expectErrorResponse(
+      await postPoolState(JSON.stringify({ waitMs: 10, extra: true })),
+      400,
+      "invalid_parameter",
+    );
   });
 });
 
