@@ -1,7 +1,7 @@
 import type { Rule } from "#shared/rules/rules-config";
 import type { EdgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
-import { type HotEntry, hotLayer } from "../hot/hot-layer.js";
+import { type HotEntry, type HotReadOptions, hotLayer } from "../hot/hot-layer.js";
 import { rerankAtOrigin } from "../origin/rerank.js";
 import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
 import { readSession } from "../session/session-client.js";
@@ -36,16 +36,18 @@ async function retrieveAtEdge(env: EdgeBindings, input: RetrievalInput): Promise
   // once `waitMs` is up; its load goes on (keepAlive) for the next request. The rules are
   // waited for: without them the edge's stock and block filters would not apply.
   const optional = <T>(read: Promise<T>) => within(read, input.waitMs, input.keepAlive);
+  // Loads this request starts (a pool version check included) outlive its answer for the next one.
+  const keep: HotReadOptions = input.keepAlive ? { waitUntil: input.keepAlive } : {};
   const [pool, trending, covisit, rules, user] = await Promise.all([
-    optional(hot.pool()),
-    optional(hot.get("trending", input.region)),
+    optional(hot.pool(keep)),
+    optional(hot.get("trending", input.region, keep)),
     seeds.length > 0
-      ? optional(hot.getMany("covisit", seeds)).then(
+      ? optional(hot.getMany("covisit", seeds, keep)).then(
           (found) => found ?? new Map<string, HotEntry>(),
         )
       : new Map<string, HotEntry>(),
-    hot.get("rules", input.surface),
-    input.userId ? optional(hot.get("user", input.userId)) : undefined,
+    hot.get("rules", input.surface, keep),
+    input.userId ? optional(hot.get("user", input.userId, keep)) : undefined,
   ]);
   const result = retrieveCandidates({
     pool,
