@@ -13,6 +13,7 @@ import { encodePool } from "#shared/retrieval/pool-codec";
 import { syntheticXgboostJson } from "../../origin/src/models/synthetic/synthetic-forests.js";
 import {
   buildEdgeWorker,
+  IDENTITY_ENCODING,
   type IsolateHeapUsage,
   isolateHeapUsage,
   startEdgeMiniflare,
@@ -136,7 +137,9 @@ function workerdRssBytes(): number {
 const workerStages = new Map<string, number[]>();
 
 async function get(mf: Miniflare, path: string): Promise<RecommendationResponse> {
-  const response = await mf.dispatchFetch(`http://edge.bench${path}`);
+  const response = await mf.dispatchFetch(`http://edge.bench${path}`, {
+    headers: IDENTITY_ENCODING,
+  });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
   for (const [, stage, ms] of (response.headers.get("server-timing") ?? "").matchAll(
@@ -200,7 +203,10 @@ async function retrievalPart(
     { inspector: true },
   );
   try {
-    for (let i = 0; i < 50; i++) await (await mf.dispatchFetch("http://edge.bench/healthz")).text();
+    for (let i = 0; i < 50; i++)
+      await (
+        await mf.dispatchFetch("http://edge.bench/healthz", { headers: IDENTITY_ENCODING })
+      ).text();
     memory.baselineBytes = workerdRssBytes();
     memory.isolateBaselineBytes = heapBytes(await isolateHeapUsage(mf));
     // The item context is a pool item: the session query vector is its embedding.
@@ -223,7 +229,10 @@ async function retrievalPart(
         const body = await get(mf, hitPath);
         if (body.tier !== "memory") notFromMemory++;
       },
-      async () => (await mf.dispatchFetch("http://edge.bench/healthz")).text(),
+      async () =>
+        (
+          await mf.dispatchFetch("http://edge.bench/healthz", { headers: IDENTITY_ENCODING })
+        ).text(),
       options,
     );
     if (notFromMemory > 0)
@@ -404,7 +413,7 @@ async function fullPathPart(script: string, options: MeasureOptions): Promise<Me
 export async function edgeSuite(options: MeasureOptions): Promise<Measurement[]> {
   const dir = mkdtempSync(join(tmpdir(), "reco-bench-edge-worker-"));
   try {
-    const script = await buildEdgeWorker(dir);
+    const script = await buildEdgeWorker(dir, { minify: true });
     const memory: Partial<EdgeMemoryReport> = {};
     const results = await retrievalPart(script, options, memory);
     const mb = (bytes: number | undefined) => ((bytes ?? 0) / 1024 / 1024).toFixed(1);

@@ -12,8 +12,12 @@ const execFileAsync = promisify(execFile);
 /**
  * Bundles the worker (`edge/src/index.ts`) the way wrangler does for workerd:
  * one ES module, `cloudflare:*` left to the runtime. Returns the script path.
+ * `minify` as `wrangler deploy --minify` does (the bench; tests keep readable stacks).
  */
-export async function buildEdgeWorker(outdir: string): Promise<string> {
+export async function buildEdgeWorker(
+  outdir: string,
+  options: { minify?: boolean } = {},
+): Promise<string> {
   const outfile = `${outdir}/index.js`;
   await build({
     entryPoints: [`${ROOT}edge/src/index.ts`],
@@ -24,6 +28,9 @@ export async function buildEdgeWorker(outdir: string): Promise<string> {
     mainFields: ["browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
     target: "es2022",
+    minify: options.minify ?? false,
+    // Error and class names stay readable in logs when minified.
+    keepNames: options.minify ?? false,
     outfile,
     logLevel: "warning",
   });
@@ -34,6 +41,15 @@ export async function buildEdgeWorker(outdir: string): Promise<string> {
  * The built worker in workerd through Miniflare, with wrangler.toml's bindings
  * (read by wrangler itself, so they never drift from the config) and the
  * given overrides (origin URL, secrets, region). Call `dispose()` to stop it.
+ *
+ * Miniflare's local-dev extras that production has no counterpart of are off:
+ * `logRequests` (the entry worker re-wraps every response to log it) and
+ * `stripCfConnectingIp` (every outbound fetch, e.g. to the origin, takes an
+ * extra hop through a header-stripping worker). Callers that want the worker's
+ * cost and not Cloudflare's front line should send `accept-encoding: identity`
+ * (see `IDENTITY_ENCODING`): otherwise the entry worker gzips each JSON answer,
+ * emulating the compression production does outside the worker, and undici
+ * inflates it again in this process.
  */
 export async function startEdgeMiniflare(
   scriptPath: string,
@@ -50,6 +66,8 @@ export async function startEdgeMiniflare(
     modulesRoot: dirname(scriptPath),
     host: "127.0.0.1",
     port: 0,
+    logRequests: false,
+    stripCfConnectingIp: false,
     // The V8 inspector on a free port, for reading the isolate's heap (bench).
     ...(options.inspector ? { inspectorPort: 0 } : {}),
     bindings: { ...workerOptions.bindings, ...bindings },
@@ -57,6 +75,9 @@ export async function startEdgeMiniflare(
   await miniflare.ready;
   return miniflare;
 }
+
+/** Request headers for `dispatchFetch` that skip the emulated front-line gzip (see `startEdgeMiniflare`). */
+export const IDENTITY_ENCODING = { "accept-encoding": "identity" } as const;
 
 /** Asks over the inspector protocol; Node 20 has WebSocket only behind a flag, so a child process does it. */
 const HEAP_USAGE_SCRIPT = `
