@@ -188,4 +188,24 @@ describe("entry misses merged across concurrent reads", () => {
     expect(a.get("i00302")).toEqual(b.get("i00302"));
     expect(layer.stats.abandonedLoads).toBe(1);
   });
+
+  it("a read arriving after a dead read's bound reads at once, giving that read up once for all its ids", async () => {
+    const hanging = bindingsWhereFirstCallsHang("getMany", 1);
+    const layer = createHotLayer(hanging.env, { config: { pullWaitMs: 100 } });
+    // What an ended request leaves behind: its read registered for two ids, and nobody
+    // (not even its own timer, cancelled with its request) waiting on it any more.
+    const orphan = layer as unknown as {
+      startEntryLoad(kind: "item", ids: string[], options: object): unknown;
+    };
+    orphan.startEntryLoad("item", ["i00304", "i00305"], {});
+    // Past that read's bound (100 ms store wait + 1 s slack): nobody may join it any more.
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const later = await layer.getMany("item", ["i00304", "i00305"]);
+    expect(later.get("i00304")?.value).toMatchObject({ category: expect.any(String) });
+    expect(later.get("i00305")?.value).toMatchObject({ category: expect.any(String) });
+    expect(layer.stats.joinedReads).toBe(0);
+    expect(layer.stats.abandonedLoads).toBe(1);
+    expect(layer.stats.storeReads).toBe(2);
+    expect(hanging.calls()).toBe(2);
+  });
 });

@@ -206,20 +206,25 @@ export class TieredHotLayer implements HotLayer {
     options: HotReadOptions,
   ): Map<EntryLoad, string[]> {
     const byLoad = new Map<EntryLoad, string[]>();
+    const dead = new Map<EntryLoad, string[]>();
     const fresh: string[] = [];
     for (const id of ids) {
       const load = this.entryLoads.get(memoryKey(kind, id));
-      if (load && joinable(load)) {
-        const group = byLoad.get(load);
-        if (group) group.push(id);
-        else {
-          byLoad.set(load, [id]);
-          this.stats.joinedReads++;
-        }
-      } else {
-        if (load) this.abandonEntryLoad(kind, [id], load);
+      if (!load) {
         fresh.push(id);
+        continue;
       }
+      const groups = joinable(load) ? byLoad : dead;
+      const group = groups.get(load);
+      if (group) group.push(id);
+      else {
+        groups.set(load, [id]);
+        if (groups === byLoad) this.stats.joinedReads++;
+      }
+    }
+    for (const [load, loadIds] of dead) {
+      this.abandonEntryLoad(kind, loadIds, load);
+      fresh.push(...loadIds);
     }
     if (fresh.length > 0) byLoad.set(this.startEntryLoad(kind, fresh, options), fresh);
     return byLoad;
