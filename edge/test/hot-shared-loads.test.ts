@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
-import { createHotLayer, hotLayer } from "../src/hot/hot-layer.js";
+import { createHotLayer, type HotLayerStats, hotLayer } from "../src/hot/hot-layer.js";
 import type { RegionHotStore } from "../src/hot/region-hot-store.js";
 
 const bindings = env as unknown as EdgeBindings;
@@ -12,6 +12,7 @@ const PATIENT = { pullWaitMs: 20_000 };
 
 interface PoolState {
   pool: { version: number; count: number; dim: number } | null;
+  stats: HotLayerStats;
 }
 
 /** `POST /internal/hot/pool-state` as its own request into the worker (its own request context). */
@@ -83,13 +84,45 @@ describe("pool loads shared between requests", () => {
     // Request A starts the isolate's first pool load and answers before it settles.
     const first = await poolState(0);
     expect(first.pool).toBeNull();
+    expect(first.stats.poolChecks).toBe(1);
 
     // Request B (and this test's own context) must still get the pool.
     const second = await poolState(20_000);
     expect(second.pool).toMatchObject({ version: head?.head.version, dim: 32 });
+    // B found A's load dead (A's request took it along) and loaded the pool itself.
+    expect(second.stats.abandonedLoads).toBe(1);
+    expect(second.stats.poolChecks).toBe(2);
     expect(second.pool?.count).toBeGreaterThan(1_000);
     const pool = await hotLayer(bindings).pool();
     expect(pool?.count).toBe(second.pool?.count);
+  });
+
+  it("entry reads of requests that are still running join each other instead of being given up", async () => {
+    const before = (await poolState(0)).stats;
+    const read = async () => {
+      const body = JSON.stringify({ kind: "item", ids: ["i00310"] });
+      const headers = await signRequest({
+        method: "POST",
+        pathWithQuery: "/internal/hot/read",
+        body,
+        secret: bindings.ORIGIN_SIGNING_SECRET,
+      });
+      const response = await exports.default.fetch("http://edge.test/internal/hot/read", {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body,
+      });
+      return (await response.json()) as { entries: Record<string, { value: unknown }> };
+    };
+    const answers = await Promise.all([read(), read(), read(), read()]);
+    for (const answer of answers) {
+      expect(answer.entries.i00310?.value).toMatchObject({ category: expect.any(String) });
+    }
+    const after = (await poolState(0)).stats;
+    // Four requests, fewer store reads: the others joined one in flight, and none was given up.
+    expect(after.storeReads - before.storeReads).toBeLessThan(4);
+    expect(after.joinedReads - before.joinedReads).toBeGreaterThanOrEqual(1);
+    expect(after.abandonedLoads).toBe(before.abandonedLoads);
   });
 
   it("decodes the pool once per version per isolate, however many requests read it", async () => {

@@ -35,7 +35,7 @@ export function registerInternalHotRead(app: Hono<EdgeApp>): void {
     return c.json({ entries: Object.fromEntries(entries) });
   });
 
-  // Which retrieval pool this isolate holds, waiting at most `waitMs` for a load it starts.
+  // Which retrieval pool this isolate holds (and the hot layer's counters), waiting at most `waitMs` for a load it starts.
   // The load is deliberately not kept alive past the answer: operators (and the shared-load
   // test) see exactly what a request that ends early leaves behind for the next one.
   app.post("/internal/hot/pool-state", verifyOriginSignature(), async (c) => {
@@ -50,6 +50,8 @@ export function registerInternalHotRead(app: Hono<EdgeApp>): void {
     });
     return c.json({
       pool: pool ? { version: layer.poolVersion, count: pool.count, dim: pool.dim } : null,
+      // This isolate's counters since it started: which tier answered, joined and given-up loads.
+      stats: layer.stats,
     });
   });
 }
