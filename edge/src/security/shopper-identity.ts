@@ -1,8 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { getCookie, getSignedCookie } from "hono/cookie";
 import { ApiError } from "#shared/http/api-error";
 import { edgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
+import { setSignedCookieCachedKey } from "./cookie-signer.js";
 import { VerifiedMemo } from "./verified-memo.js";
 import { verifyShopperToken } from "./verify-shopper-token.js";
 
@@ -27,10 +28,13 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 // Per isolate: signed cookie value -> session id; ~150 bytes each, so ~3 MB at most.
 const verifiedCookies = new VerifiedMemo<string>(20_000);
 
+/** `http://` + host up to the port or path, without parsing the whole URL (this runs on every request). */
+const PLAIN_HTTP_HOST = /^http:\/\/([^/?#:[\]]+|\[[^\]]*\])/i;
+
 /** Browsers drop Secure (and so `__Host-`) cookies over plain http, which is how `npm run dev` serves loopback. */
 function isPlainLoopback(requestUrl: string): boolean {
-  const url = new URL(requestUrl);
-  return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  const host = PLAIN_HTTP_HOST.exec(requestUrl)?.[1];
+  return host !== undefined && LOOPBACK_HOSTS.has(host.toLowerCase());
 }
 
 /** The session cookie's full name for a request to `requestUrl` (tests and docs). */
@@ -107,14 +111,20 @@ export function shopperIdentity(): MiddlewareHandler<{
       shopper = { sessionId: cookie, userId, newSession: false };
     } else {
       shopper = { sessionId: crypto.randomUUID(), userId, newSession: true };
-      await setSignedCookie(c, SESSION_COOKIE, shopper.sessionId, config.sessionCookieSecret, {
-        path: "/",
-        httpOnly: true,
-        secure,
-        sameSite: "Lax",
-        maxAge: SESSION_MAX_AGE_S,
-        ...(secure ? { prefix: "host" as const } : {}),
-      });
+      await setSignedCookieCachedKey(
+        c,
+        SESSION_COOKIE,
+        shopper.sessionId,
+        config.sessionCookieSecret,
+        {
+          path: "/",
+          httpOnly: true,
+          secure,
+          sameSite: "Lax",
+          maxAge: SESSION_MAX_AGE_S,
+          ...(secure ? { prefix: "host" as const } : {}),
+        },
+      );
     }
     c.set("shopper", shopper);
     await next();
