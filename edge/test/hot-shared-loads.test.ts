@@ -42,14 +42,17 @@ function regionStore(): DurableObjectStub<RegionHotStore> {
   return bindings.HOT_STORE.get(bindings.HOT_STORE.idFromName("edge-test"));
 }
 
+type CallFate = "answer" | "hang" | "fail";
+
 /**
- * Bindings whose region store never answers the first `hangFirst` calls of
- * `method`: what a caller sees when it awaits I/O that belonged to a request
- * which has since ended (workerd cancels it, the promise never settles).
+ * Bindings whose region store `method` calls go as `fate(n)` says (n from 1):
+ * "hang" never settles, what a caller sees when it awaits I/O that belonged to
+ * a request which has since ended (workerd cancels it); "fail" rejects, as an
+ * unreachable store does; "answer" reaches the real store.
  */
-function bindingsWhereFirstCallsHang(
+function bindingsWhereStoreCalls(
   method: "getMany" | "pool",
-  hangFirst: number,
+  fate: (call: number) => CallFate,
 ): { env: EdgeBindings; calls: () => number } {
   let calls = 0;
   const namespace = bindings.HOT_STORE;
@@ -62,7 +65,9 @@ function bindingsWhereFirstCallsHang(
           if (property !== method) return Reflect.get(target, property);
           return (...args: unknown[]) => {
             calls++;
-            if (calls <= hangFirst) return new Promise(() => {});
+            const outcome = fate(calls);
+            if (outcome === "hang") return new Promise(() => {});
+            if (outcome === "fail") return Promise.reject(new Error("region store unreachable"));
             return (target[method] as (...a: unknown[]) => unknown)(...args);
           };
         },
@@ -73,6 +78,13 @@ function bindingsWhereFirstCallsHang(
     env: { ...bindings, HOT_STORE: wrapped as unknown as EdgeBindings["HOT_STORE"] },
     calls: () => calls,
   };
+}
+
+function bindingsWhereFirstCallsHang(
+  method: "getMany" | "pool",
+  hangFirst: number,
+): { env: EdgeBindings; calls: () => number } {
+  return bindingsWhereStoreCalls(method, (call) => (call <= hangFirst ? "hang" : "answer"));
 }
 
 describe("pool loads shared between requests", () => {
@@ -150,6 +162,26 @@ describe("pool loads shared between requests", () => {
     expect(await layer.pool()).toBe(pool);
     expect(layer.stats.poolLoads).toBe(1);
     expect(layer.stats.poolChecks).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps serving the held pool while the store cannot be read, checking once per staleness period", async () => {
+    let now = 7_000_000;
+    const failing = bindingsWhereStoreCalls("pool", (call) => (call === 1 ? "answer" : "fail"));
+    const layer = createHotLayer(failing.env, { config: PATIENT, now: () => now });
+    const pool = await layer.pool();
+    expect(pool).toBeDefined();
+    now += 60_000;
+    for (let i = 0; i < 3; i++) {
+      expect(await layer.pool()).toBe(pool);
+      await layer.settled();
+    }
+    // One failed check for the three stale reads, then the next one a staleness period later.
+    expect(failing.calls()).toBe(2);
+    expect(layer.stats.storeFailures).toBe(1);
+    now += 60_000;
+    expect(await layer.pool()).toBe(pool);
+    await layer.settled();
+    expect(failing.calls()).toBe(3);
   });
 
   it("concurrent first reads share one load and one decode", async () => {

@@ -377,7 +377,11 @@ export class TieredHotLayer implements HotLayer {
       const checkedAt = this.now();
       const current = this.heldPool;
       // A load started before the one that supplied the held pool knows nothing newer.
-      if (!read || (current && current.loadSeq > seq)) return;
+      if (current && current.loadSeq > seq) return;
+      if (!read) {
+        this.keepHeldPoolFor(checkedAt);
+        return;
+      }
       if (current && read.head.version === current.version) {
         // Same version (unchanged, or bytes another load already decoded): keep the decoded pool.
         current.checkedAt = checkedAt;
@@ -393,7 +397,16 @@ export class TieredHotLayer implements HotLayer {
     } catch (error) {
       this.stats.storeFailures++;
       console.warn("hot pool read failed", error instanceof Error ? error.message : String(error));
+      this.keepHeldPoolFor(this.now());
     }
+  }
+
+  /**
+   * The store has no pool or could not be read: the held one (if any) stays
+   * and is checked again one staleness period later, not by every request.
+   */
+  private keepHeldPoolFor(checkedAt: number): void {
+    if (this.heldPool) this.heldPool.checkedAt = checkedAt;
   }
 }
 
