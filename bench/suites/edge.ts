@@ -32,6 +32,8 @@ const CATEGORIES = 20;
 const DEMO_ITEMS = 5_000;
 /** The full path at the brief's concurrency. */
 const FULL_PATH_CONCURRENCY = 64;
+/** In flight for the full path's saturation row: enough to keep the origin busy, few enough to queue < 200 ms. */
+const SATURATION_CONCURRENCY = 8;
 const SECRET = `bench-edge-${crypto.randomUUID()}`;
 const ADMIN_TOKEN = `bench-admin-${crypto.randomUUID()}`;
 
@@ -131,6 +133,63 @@ function workerdRssBytes(): number {
     }
   }
   return total;
+}
+
+/** The workerd processes this process started (Miniflare's runtime). */
+function workerdPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === process.pid && stat.includes("(workerd)")) pids.push(Number(entry));
+    } catch {
+      // The process went away between listing and reading.
+    }
+  }
+  return pids;
+}
+
+/** User + system CPU of `pids` (all their threads), ms; Linux counts it in 10 ms ticks. */
+function cpuMsOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Exited: its CPU is no longer counted.
+    }
+  }
+  return ticks * 10;
+}
+
+/**
+ * Runs `run` and prints the CPU per operation of workerd (the edge) and of the
+ * origin process beside it, so a row's time splits into edge CPU, origin CPU,
+ * the load generator's (the table's `cpu µs/op`, this process) and waiting.
+ */
+async function withProcessCpu(
+  what: string,
+  originPid: number | undefined,
+  run: () => Promise<Measurement>,
+  extraOps = 0,
+): Promise<Measurement> {
+  const workerd = workerdPids();
+  const origin = originPid === undefined ? [] : [originPid];
+  const before = { workerd: cpuMsOf(workerd), origin: cpuMsOf(origin) };
+  const result = await run();
+  const ops = result.n + extraOps;
+  const perOp = (ms: number) => Math.round((ms * 1000) / Math.max(1, ops));
+  const originPart =
+    originPid === undefined ? "" : `, origin ${perOp(cpuMsOf(origin) - before.origin)} µs`;
+  console.log(
+    `edge ${what}: CPU per request: workerd ${perOp(cpuMsOf(workerd) - before.workerd)} µs${originPart}, ` +
+      `load generator ${result.cpuUsPerOp} µs (${ops} requests incl. warm-up)`,
+  );
+  return result;
 }
 
 /** The pipeline's own stage durations per request (ms, workerd's coarse clock), to set beside the caller's view. */
@@ -239,13 +298,19 @@ async function retrievalPart(
       console.log(`edge: ${notFromMemory} cache-hit requests were not memory hits`);
     reportWorkerTotals("cache hit");
     results.push(
-      await measure(
-        { ...label, op: "GET /v1/recommendations cache hit", impl: "adapter" },
-        async () => {
-          const body = await get(mf, hitPath);
-          if (body.tier !== "memory") notFromMemory++;
-        },
-        { ...options, concurrency: FULL_PATH_CONCURRENCY },
+      await withProcessCpu(
+        `cache hit, ${FULL_PATH_CONCURRENCY} concurrent`,
+        undefined,
+        () =>
+          measure(
+            { ...label, op: "GET /v1/recommendations cache hit", impl: "adapter" },
+            async () => {
+              const body = await get(mf, hitPath);
+              if (body.tier !== "memory") notFromMemory++;
+            },
+            { ...options, concurrency: FULL_PATH_CONCURRENCY },
+          ),
+        options.warmupOps,
       ),
     );
     reportWorkerTotals(`cache hit, ${FULL_PATH_CONCURRENCY} concurrent`);
@@ -371,19 +436,24 @@ async function fullPathPart(script: string, options: MeasureOptions): Promise<Me
     const run = async (concurrency: number, budgetMs: number) => {
       outcome.origin = 0;
       outcome.degraded = 0;
-      const result = await measure(
-        {
-          suite: "edge",
-          target: "miniflare+origin",
-          op: `full path: edge retrieval + origin re-rank 200×40 ${FOREST.trees}t (budget ${budgetMs} ms)`,
-          impl: "adapter",
-        },
-        async (i) => {
-          const body = await get(edge, path(i + concurrency * 100_000 + budgetMs, budgetMs));
-          if (body.degraded) outcome.degraded++;
-          else if (body.tier === "origin") outcome.origin++;
-        },
-        { ...options, concurrency, warmupOps: 0 },
+      const result = await withProcessCpu(
+        `full path c=${concurrency} budget=${budgetMs} ms`,
+        origin.child.pid,
+        () =>
+          measure(
+            {
+              suite: "edge",
+              target: "miniflare+origin",
+              op: `full path: edge retrieval + origin re-rank 200×40 ${FOREST.trees}t (budget ${budgetMs} ms)`,
+              impl: "adapter",
+            },
+            async (i) => {
+              const body = await get(edge, path(i + concurrency * 100_000 + budgetMs, budgetMs));
+              if (body.degraded) outcome.degraded++;
+              else if (body.tier === "origin") outcome.origin++;
+            },
+            { ...options, concurrency, warmupOps: 0 },
+          ),
       );
       console.log(
         `edge full path c=${concurrency} budget=${budgetMs} ms: ${outcome.origin} origin answers, ${outcome.degraded} degraded`,
@@ -393,6 +463,8 @@ async function fullPathPart(script: string, options: MeasureOptions): Promise<Me
     };
     return [
       await run(1, 200),
+      // Few enough in flight that the origin answers within the largest budget: its saturation rate.
+      await run(SATURATION_CONCURRENCY, 200),
       await run(FULL_PATH_CONCURRENCY, 50),
       await run(FULL_PATH_CONCURRENCY, 200),
     ];
