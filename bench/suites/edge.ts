@@ -195,9 +195,16 @@ async function withProcessCpu(
 /** The pipeline's own stage durations per request (ms, workerd's coarse clock), to set beside the caller's view. */
 const workerStages = new Map<string, number[]>();
 
-async function get(mf: Miniflare, path: string): Promise<RecommendationResponse> {
+/** The session cookie the edge issued with `response` (`name=value`), to come back as that shopper. */
+function sessionCookieOf(response: Response): string {
+  const cookie = response.headers.get("set-cookie")?.split(";")[0];
+  if (!cookie) throw new Error("the edge issued no session cookie");
+  return cookie;
+}
+
+async function get(mf: Miniflare, path: string, cookie?: string): Promise<RecommendationResponse> {
   const response = await mf.dispatchFetch(`http://edge.bench${path}`, {
-    headers: IDENTITY_ENCODING,
+    headers: cookie === undefined ? IDENTITY_ENCODING : { ...IDENTITY_ENCODING, cookie },
   });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${path}: ${response.status} ${text}`);
@@ -297,6 +304,24 @@ async function retrievalPart(
     if (notFromMemory > 0)
       console.log(`edge: ${notFromMemory} cache-hit requests were not memory hits`);
     reportWorkerTotals("cache hit");
+    // A returning shopper (the edge's signed cookie, no events): the same shared list, but the
+    // cookie is verified (memoised) and the session's version read from its Durable Object.
+    const first = await mf.dispatchFetch(`http://edge.bench${hitPath}`, {
+      headers: IDENTITY_ENCODING,
+    });
+    await first.text();
+    const cookie = sessionCookieOf(first);
+    results.push(
+      await measure(
+        { ...label, op: "GET /v1/recommendations cache hit, returning shopper", impl: "adapter" },
+        async () => {
+          const body = await get(mf, hitPath, cookie);
+          if (body.tier !== "memory") notFromMemory++;
+        },
+        options,
+      ),
+    );
+    reportWorkerTotals("cache hit, returning shopper");
     results.push(
       await withProcessCpu(
         `cache hit, ${FULL_PATH_CONCURRENCY} concurrent`,
