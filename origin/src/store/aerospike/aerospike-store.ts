@@ -22,7 +22,7 @@ import {
   assertValidOperations,
   assertValidTtl,
 } from "../validate.js";
-import { isNotFound, toStoreError } from "./errors.js";
+import { isClientTimeout, isNotFound, toStoreError } from "./errors.js";
 import { toAerospikeOperations } from "./operations.js";
 
 const { Key, policy, batchType } = Aerospike;
@@ -182,7 +182,7 @@ export class AerospikeStore implements StorePort {
 
   async get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
     const k = this.key(key);
-    return this.run("get", async () => {
+    const once = async () => {
       try {
         const record = bins
           ? await this.client.select(k, [...bins], this.readPolicy)
@@ -191,6 +191,17 @@ export class AerospikeStore implements StorePort {
       } catch (error) {
         if (isNotFound(error)) return null;
         throw error;
+      }
+    };
+    return this.run("get", async () => {
+      try {
+        return await once();
+      } catch (error) {
+        // The client's total timeout runs on our event loop: a synchronous stretch
+        // elsewhere (parsing a large model) can expire it before the answer is
+        // read, with no retry left. Reads are idempotent, so one more try.
+        if (!isClientTimeout(error)) throw error;
+        return await once();
       }
     });
   }

@@ -16,6 +16,11 @@ export function isNotFound(error: unknown): boolean {
   return codeOf(error) === status.ERR_RECORD_NOT_FOUND;
 }
 
+/** The client gave up waiting (its own total timeout), as opposed to a server-side error. */
+export function isClientTimeout(error: unknown): boolean {
+  return codeOf(error) === status.ERR_TIMEOUT;
+}
+
 /** Maps the client's status codes onto the port's stable error codes. */
 export function toStoreError(error: unknown, context: string): StoreError {
   if (error instanceof StoreError) return error;
