@@ -72,7 +72,16 @@ function isFixedShape(object: object): boolean {
  * cheaper to encode); they still decode to plain objects, and records
  * written before still read.
  */
-const MSGPACK_OPTIONS = { useRecords: isFixedShape, mapsAsObjects: true };
+const MSGPACK_OPTIONS = {
+  useRecords: isFixedShape,
+  mapsAsObjects: true,
+  // msgpackr shares 32 record shapes by default; a store holding the demo catalog, a ranking
+  // model's graph features and the stream's records has more distinct bin sets than that, and
+  // records past the 32nd carry their shape inline and decode as slow dictionaries (seen as
+  // `recordDefinition` in origin profiles). Raising the limit is compatible both ways with
+  // records written before (checked); 1,024 still bounds a store with pathological bin sets.
+  maxSharedStructures: 1024,
+};
 
 function storedKey(key: RecordKey): StoredKey {
   return [key.ns, key.set, key.key];
