@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { installErrorHandling } from "#shared/http/error-handling";
 import { requestId } from "#shared/http/request-id";
+import { requireSignature } from "#shared/http/require-signature";
 import type { RecordKeys } from "./catalog/record-keys.js";
 import type { EventIngestion } from "./events/event-ingestion.js";
 import type { ExperimentsStore } from "./experiments/experiments-store.js";
 import type { FeatureServices } from "./features/feature-services.js";
-import { verifySignature } from "./http/verify-signature.js";
 import type { Logger } from "./logger.js";
 import type { ModelRegistry } from "./models/registry/model-registry.js";
 import { publishAdminChanges } from "./publish/admin-changes.js";
@@ -59,7 +59,7 @@ export function createOriginApp(deps: OriginDeps): Hono {
 
   const internal = new Hono();
   internal.use(bodyLimit({ maxSize: INTERNAL_BODY_LIMIT_BYTES }));
-  internal.use(verifySignature(deps.signingSecret));
+  internal.use(requireSignature(deps.signingSecret));
   registerInternalRecommendations(internal, deps);
   registerInternalEvents(internal, deps);
   registerInternalFeaturesGet(internal, deps);

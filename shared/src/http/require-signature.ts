@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { ApiError } from "#shared/http/api-error";
 import {
   SIGNATURE_HEADER,
@@ -14,10 +14,15 @@ const REASONS = {
 } as const;
 
 /**
- * Refuses any request to the internal API that the edge did not sign with the
- * shared secret. Reads the raw body once; Hono caches it for the handler.
+ * Refuses (401) any request not signed with the shared HMAC secret: the
+ * origin's internal API (signed by the edge) and the edge's hot-layer routes
+ * (signed by the origin). Reads the raw body once; Hono caches it for the
+ * handler. `secret` is a value, or read from the request's context (the edge's
+ * bindings arrive per request).
  */
-export function verifySignature(secret: string): MiddlewareHandler {
+export function requireSignature<E extends Env = Env>(
+  secret: string | ((c: Context<E>) => string),
+): MiddlewareHandler<E> {
   return async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const url = new URL(c.req.url);
@@ -25,7 +30,7 @@ export function verifySignature(secret: string): MiddlewareHandler {
       method: c.req.method,
       pathWithQuery: url.pathname + url.search,
       body,
-      secret,
+      secret: typeof secret === "string" ? secret : secret(c),
       signature: c.req.header(SIGNATURE_HEADER),
       timestamp: c.req.header(TIMESTAMP_HEADER),
     });
