@@ -1,34 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OriginRecommendationResponse } from "#shared/api/recommendations";
 import { SIGNATURE_MAX_SKEW_MS, signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { useSeededOrigin } from "../support/seeded-origin.js";
 
 const SECRET = "origin-api-test-secret";
 const PATH = "/internal/recommendations";
-const dir = mkdtempSync(join(tmpdir(), "reco-origin-api-"));
-let origin: RunningOrigin;
 
-beforeAll(async () => {
-  origin = await startOrigin(
-    loadOriginConfig({
-      ORIGIN_PORT: "0",
-      ORIGIN_SIGNING_SECRET: SECRET,
-      LMDB_PATH: join(dir, "lmdb"),
-      SEED_DEMO_DATA: "true",
-      REGION: "eu-test",
-      LOG_LEVEL: "silent",
-    }),
-  );
-});
-afterAll(async () => {
-  await origin?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const origin = useSeededOrigin("origin-api", { ORIGIN_SIGNING_SECRET: SECRET, REGION: "eu-test" });
 
 async function post(body: string, headers: Record<string, string>): Promise<Response> {
   return fetch(`${origin.url}${PATH}`, {

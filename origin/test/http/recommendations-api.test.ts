@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RankResponse } from "#shared/api/rank";
 import {
   MAX_ORIGIN_CANDIDATES,
@@ -10,31 +7,16 @@ import {
 } from "#shared/api/recommendations";
 import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { DEMO_MODEL_ID } from "../../src/seed/seed-demo-model.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { useSeededOrigin } from "../support/seeded-origin.js";
 
 const SECRET = "recommendations-api-test-secret";
 const ADMIN_TOKEN = "recommendations-admin-token-0123";
-const dir = mkdtempSync(join(tmpdir(), "reco-recommendations-api-"));
-let origin: RunningOrigin;
 
-beforeAll(async () => {
-  origin = await startOrigin(
-    loadOriginConfig({
-      ORIGIN_PORT: "0",
-      ORIGIN_SIGNING_SECRET: SECRET,
-      LMDB_PATH: join(dir, "lmdb"),
-      SEED_DEMO_DATA: "true",
-      REGION: "eu-test",
-      LOG_LEVEL: "silent",
-      ADMIN_TOKEN,
-    }),
-  );
-});
-afterAll(async () => {
-  await origin?.stop();
-  rmSync(dir, { recursive: true, force: true });
+const origin = useSeededOrigin("recommendations-api", {
+  ORIGIN_SIGNING_SECRET: SECRET,
+  REGION: "eu-test",
+  ADMIN_TOKEN,
 });
 
 async function signed(path: string, body: unknown): Promise<Response> {

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   SIGNATURE_HEADER,
   SIGNATURE_MAX_SKEW_MS,
@@ -9,33 +6,15 @@ import {
   TIMESTAMP_HEADER,
 } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { useSeededOrigin } from "../support/seeded-origin.js";
 
 /**
  * The origin refuses every internal request the edge did not sign: forged,
  * expired or missing signatures, over real HTTP against a real origin.
  */
 const SECRET = "signature-test-secret-0123";
-const dir = mkdtempSync(join(tmpdir(), "reco-signature-"));
-let origin: RunningOrigin;
 
-beforeAll(async () => {
-  origin = await startOrigin(
-    loadOriginConfig({
-      ORIGIN_PORT: "0",
-      ORIGIN_SIGNING_SECRET: SECRET,
-      LMDB_PATH: join(dir, "lmdb"),
-      SEED_DEMO_DATA: "true",
-      REGION: "sig-test",
-      LOG_LEVEL: "silent",
-    }),
-  );
-});
-afterAll(async () => {
-  await origin?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const origin = useSeededOrigin("signature", { ORIGIN_SIGNING_SECRET: SECRET, REGION: "sig-test" });
 
 const RECS = "/internal/recommendations";
 const body = JSON.stringify({ surface: "home", k: 3, region: "sig-test" });
