@@ -23,8 +23,6 @@ const EdgeEnv = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(100_000).default(10),
   // Burst a client may spend at once (a page load fires several calls together).
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
-  // Whole request budget is 50 ms by default (see BRIEF); the origin call may use up to all of it.
-  ORIGIN_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000),
   // Queue delivery is off the shopper's path: a few seconds lets a busy origin finish a batch.
   EVENTS_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
 });
@@ -39,7 +37,6 @@ export type EdgeConfig = {
   maxBodyBytes: number;
   /** Token bucket per client; `perSecond` 0 turns rate limiting off. */
   rateLimit: { perSecond: number; burst: number };
-  originTimeoutMs: number;
   eventsDeliveryTimeoutMs: number;
 };
 
@@ -60,7 +57,6 @@ export function edgeConfig(env: EdgeBindings): EdgeConfig {
       maxQueryBytes: raw.MAX_QUERY_BYTES,
       maxBodyBytes: raw.MAX_BODY_BYTES,
       rateLimit: { perSecond: raw.RATE_LIMIT_PER_SECOND, burst: raw.RATE_LIMIT_BURST },
-      originTimeoutMs: raw.ORIGIN_TIMEOUT_MS,
       eventsDeliveryTimeoutMs: raw.EVENTS_DELIVERY_TIMEOUT_MS,
     };
     parsed.set(env, config);
