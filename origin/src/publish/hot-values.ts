@@ -1,12 +1,14 @@
 import { Surface } from "#shared/api/recommendations";
 import type { HotKind, HotWireEntry } from "#shared/hot/hot-contract";
 import { ApiError } from "#shared/http/api-error";
+import { recordKeys } from "../catalog/record-keys.js";
 import type { ExperimentsStore } from "../experiments/experiments-store.js";
 import type { FeatureServices } from "../features/feature-services.js";
 import { featureRecordKey, joinKey, regionalBin } from "../features/layout.js";
 import { decayedScores, topKeys } from "../features/storage-read.js";
 import { toWireValue } from "../features/values.js";
 import type { ModelRegistry } from "../models/registry/model-registry.js";
+import { POPULAR_BINS } from "../recommend/popular.js";
 import type { RulesStore } from "../rules/rules-store.js";
 import type { BinValue, StorePort } from "../store/port.js";
 import { CO_VISITED, TRENDING } from "../stream/stream-features.js";
@@ -53,7 +55,11 @@ export async function readHotEntries(
       rows = await featureRows(source, kind, ids, observedAt);
       break;
     case "trending":
-      rows = await topRows(source, "region", TRENDING, ids, observedAt);
+      rows = await withPopularWhenEmpty(
+        source,
+        ids,
+        await topRows(source, "region", TRENDING, ids, observedAt),
+      );
       break;
     case "covisit":
       rows = await topRows(
@@ -112,6 +118,44 @@ function isMap(value: BinValue | undefined): value is { [key: string]: BinValue 
     value !== null &&
     !Array.isArray(value) &&
     !(value instanceof Uint8Array)
+  );
+}
+
+/**
+ * A region with no trending yet (new, or no events) gets the popularity list
+ * (regional, else global) in its place: the edge's last rung when the origin
+ * is down, so a new visitor in an empty region still gets a list.
+ */
+async function withPopularWhenEmpty(
+  source: HotSource,
+  regions: readonly string[],
+  rows: Row[],
+): Promise<Row[]> {
+  return Promise.all(
+    rows.map(async (row, i) => {
+      const trending = row.value as { items?: unknown[] } | undefined;
+      if ((trending?.items?.length ?? 0) > 0) return row;
+      const keys = recordKeys(source.namespace);
+      const [regional, global] = await source.store.batchGet(
+        [keys.popular(regions[i] as string), keys.popular("global")],
+        POPULAR_BINS,
+      );
+      const popular = regional ?? global;
+      const items = (popular?.bins.items as string[] | undefined) ?? [];
+      if (items.length === 0) return row;
+      const n = Math.min(items.length, TRENDING.storage.n);
+      const scores = (popular?.bins.scores as number[] | undefined) ?? [];
+      const computedAt = (popular?.bins.computedAt as number | undefined) ?? row.updatedAt;
+      return {
+        value: {
+          items: items.slice(0, n),
+          scores: items.slice(0, n).map((_, j) => scores[j] ?? 0),
+        },
+        // The read time versions it, as trending's: a later read is never older.
+        version: row.version,
+        updatedAt: computedAt,
+      };
+    }),
   );
 }
 

@@ -251,6 +251,21 @@ describe("POST /internal/hot/get (origin side of the pull)", () => {
     expect(body.entries[1]?.value).toBeNull();
   });
 
+  it("answers a region with no trending yet with the popularity list, so the edge's last rung is never empty", async () => {
+    const response = await signedPost("/internal/hot/get", {
+      region: "quiet-rgn",
+      kind: "trending",
+      ids: ["quiet-rgn"],
+    });
+    expect(response.status).toBe(200);
+    const [entry] = HotGetResponse.parse(await response.json()).entries;
+    const value = entry?.value as { items: string[]; scores: number[] };
+    expect(value.items.length).toBeGreaterThan(0);
+    expect(value.items.every((id) => /^i\d{5}$/.test(id))).toBe(true);
+    expect(value.scores).toHaveLength(value.items.length);
+    expect(value.scores).toEqual([...value.scores].sort((a, b) => b - a));
+  });
+
   it("answers a user's features with the embedding as a plain array (the edge's query vector)", async () => {
     const declared = await admin("PUT", "/features/user/embedding", { type: "vector", dim: 4 });
     expect(declared.status).toBe(200);
