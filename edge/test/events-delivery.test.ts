@@ -1,11 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type AcceptedEvent, EventsAccepted } from "#shared/api/events";
-import { FeatureGetResponse } from "#shared/features/serving";
-import { signRequest } from "#shared/security/request-signing";
 import type { EdgeBindings } from "../src/env.js";
 import worker from "../src/index.js";
+import { servedFeatures } from "./support/served-features.js";
 
 const REGION = "edge-test";
 /** The acceptance bar: an acknowledged event is in the features within 1 s. */
@@ -38,25 +37,9 @@ async function consume(events: AcceptedEvent[], bindings: Partial<EdgeBindings> 
 
 /** `views_1h` of items in this region, read through the origin's real serving API. */
 async function viewsServed(items: string[]): Promise<number[]> {
-  const path = "/internal/features/get";
-  const body = JSON.stringify({
-    requests: [
-      { entity: "item_region", keys: items.map((i) => `${i}|${REGION}`), features: ["views_1h"] },
-    ],
-  });
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: path,
-    body,
-    secret: inject("originSigningSecret"),
-  });
-  const response = await fetch(`${inject("originUrl")}${path}`, {
-    method: "POST",
-    body,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-  expect(response.status).toBe(200);
-  const served = FeatureGetResponse.parse(await response.json());
+  const served = await servedFeatures([
+    { entity: "item_region", keys: items.map((i) => `${i}|${REGION}`), features: ["views_1h"] },
+  ]);
   return (served.results[0]?.rows ?? []).map((row) => Number(row.values[0] ?? 0));
 }
 

@@ -1,8 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { RecommendationResponse } from "#shared/api/recommendations";
-import { FeatureGetResponse } from "#shared/features/serving";
-import { signRequest } from "#shared/security/request-signing";
+import { servedFeatures } from "./support/served-features.js";
 
 /**
  * A data scientist's path, end to end through the edge: upload a model with a
@@ -63,23 +62,10 @@ async function admin(method: string, path: string, body?: unknown): Promise<Resp
 
 /** Item prices and stock as the origin serves them (the model's own inputs). */
 async function itemFacts(ids: string[]): Promise<Map<string, { price: number; inStock: number }>> {
-  const path = "/internal/features/get";
-  const body = JSON.stringify({
-    requests: [{ entity: "item", keys: ids, features: ["price", "in_stock"] }],
-  });
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: path,
-    body,
-    secret: inject("originSigningSecret"),
-  });
-  const response = await fetch(`${inject("originUrl")}${path}`, {
-    method: "POST",
-    body,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-  expect(response.status).toBe(200);
-  const rows = FeatureGetResponse.parse(await response.json()).results[0]?.rows ?? [];
+  const served = await servedFeatures([
+    { entity: "item", keys: ids, features: ["price", "in_stock"] },
+  ]);
+  const rows = served.results[0]?.rows ?? [];
   return new Map(
     rows.map((row) => [
       row.key,

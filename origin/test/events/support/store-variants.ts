@@ -12,15 +12,20 @@ export interface StoreVariant {
   env(dir: string): Record<string, string>;
 }
 
+/** The store configuration an origin with `variant.env(dir)` would load. */
+function variantStoreConfig(variant: StoreVariant, dir: string) {
+  return loadOriginConfig({
+    ...variant.env(dir),
+    ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
+  }).store;
+}
+
 /** Opens the store an origin with `variant.env(dir)` would use, and its namespace. */
 export async function openVariantStore(
   variant: StoreVariant,
   dir: string,
 ): Promise<{ store: StorePort; ns: string }> {
-  const config = loadOriginConfig({
-    ...variant.env(dir),
-    ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
-  }).store;
+  const config = variantStoreConfig(variant, dir);
   return { store: await createStore(config), ns: config.namespace };
 }
 
@@ -29,10 +34,7 @@ export async function openVariantEventLogStore(
   variant: StoreVariant,
   dir: string,
 ): Promise<{ store: StorePort; ns: string }> {
-  const config = loadOriginConfig({
-    ...variant.env(dir),
-    ORIGIN_SIGNING_SECRET: "store-variant-test-secret",
-  }).store;
+  const config = variantStoreConfig(variant, dir);
   const store = await createStore(config);
   const log = openEventLogStore(config, store);
   if (log !== store) await store.close();
