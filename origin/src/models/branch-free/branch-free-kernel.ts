@@ -147,3 +147,19 @@ export function compileTreeKernel(
     return shared;
   }
 }
+
+/**
+ * The kernel a model scores with: `undefined` (walk node by node) when
+ * `choice` is `walk` or `toBranchFree` cannot lay the forest out, else
+ * compiled once here, at load. `toBranchFree` runs only when it is needed.
+ */
+export function chooseTreeKernel(
+  choice: KernelChoice | undefined,
+  rules: ScoringRules,
+  toBranchFree: () => BranchFreeForest | undefined,
+): TreeKernel | undefined {
+  const kernel = choice ?? "specialised";
+  if (kernel === "walk") return undefined;
+  const forest = toBranchFree();
+  return forest && compileTreeKernel(forest, rules, kernel === "specialised");
+}

@@ -1,9 +1,6 @@
-import {
-  compileTreeKernel,
-  type KernelChoice,
-  type TreeKernel,
-} from "../branch-free/branch-free-kernel.js";
-import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
+import { chooseTreeKernel, type KernelChoice } from "../branch-free/branch-free-kernel.js";
+import { ForestModel } from "../forest-model.js";
+import { type FeatureMatrix, prepareOutput } from "../model.js";
 import { applyTransform } from "../transforms.js";
 import {
   CATEGORICAL_MASK,
@@ -22,33 +19,24 @@ import { lightgbmToBranchFree } from "./to-branch-free.js";
  * missing type, categorical splits by bitset, linear leaves when present;
  * raw scores summed in double precision, tree by tree in model order.
  */
-export class LightgbmModel implements Model {
+export class LightgbmModel extends ForestModel {
   readonly format = "lightgbm-text" as const;
-  readonly objective: string;
-  readonly numFeatures: number;
-  readonly featureNames: readonly string[] | undefined;
-  readonly numOutputs: number;
-  readonly numPredictOutputs: number;
-  readonly numTrees: number;
   readonly #parsed: ParsedLightgbm;
-  /** The fast path, for forests without categorical, zero-as-missing or linear splits. */
-  readonly #kernel: TreeKernel | undefined;
 
-  /** `kernel`: see {@link KernelChoice}. */
+  /**
+   * `kernel`: see {@link KernelChoice}; the fast path takes forests without
+   * categorical, zero-as-missing or linear splits.
+   */
   constructor(parsed: ParsedLightgbm, options: { kernel?: KernelChoice } = {}) {
+    super(
+      parsed,
+      parsed.objective,
+      parsed.numOutputs,
+      chooseTreeKernel(options.kernel, { compare: "<=", float32Sum: false }, () =>
+        lightgbmToBranchFree(parsed.forest, parsed.numOutputs),
+      ),
+    );
     this.#parsed = parsed;
-    const kernel = options.kernel ?? "specialised";
-    const branchFree =
-      kernel === "walk" ? undefined : lightgbmToBranchFree(parsed.forest, parsed.numOutputs);
-    this.#kernel =
-      branchFree &&
-      compileTreeKernel(branchFree, { compare: "<=", float32Sum: false }, kernel === "specialised");
-    this.objective = parsed.objective;
-    this.numFeatures = parsed.numFeatures;
-    this.featureNames = parsed.featureNames;
-    this.numOutputs = parsed.numOutputs;
-    this.numPredictOutputs = parsed.numOutputs;
-    this.numTrees = parsed.forest.roots.length;
   }
 
   predictRaw(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
@@ -57,7 +45,7 @@ export class LightgbmModel implements Model {
     result.fill(0, 0, rows * width);
     const forest = this.#parsed.forest;
     const stride = this.numFeatures;
-    if (this.#kernel) this.#kernel(matrix, rows, stride, width, result);
+    if (this.kernel) this.kernel(matrix, rows, stride, width, result);
     else addTrees(forest, matrix, rows, stride, width, result);
     return result;
   }

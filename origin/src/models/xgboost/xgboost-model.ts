@@ -1,9 +1,6 @@
-import {
-  compileTreeKernel,
-  type KernelChoice,
-  type TreeKernel,
-} from "../branch-free/branch-free-kernel.js";
-import { type FeatureMatrix, type Model, prepareOutput } from "../model.js";
+import { chooseTreeKernel, type KernelChoice } from "../branch-free/branch-free-kernel.js";
+import { ForestModel } from "../forest-model.js";
+import { type FeatureMatrix, prepareOutput } from "../model.js";
 import { applyTransform, transformWidth } from "../transforms.js";
 import type { ParsedXgboost } from "./parse-xgboost.js";
 import { xgboostToBranchFree } from "./to-branch-free.js";
@@ -15,35 +12,26 @@ import { CATEGORICAL, DEFAULT_LEFT, MAX_CATEGORY, type XgboostForest } from "./x
  * direction, and margins are accumulated in float32 starting from the base
  * margin, tree by tree in model order.
  */
-export class XgboostModel implements Model {
+export class XgboostModel extends ForestModel {
   readonly format = "xgboost-json" as const;
-  readonly objective: string;
-  readonly numFeatures: number;
-  readonly featureNames: readonly string[] | undefined;
-  readonly numOutputs: number;
-  readonly numPredictOutputs: number;
-  readonly numTrees: number;
   readonly #parsed: ParsedXgboost;
-  /** The fast path, for gbtree forests without categorical splits. */
-  readonly #kernel: TreeKernel | undefined;
   /** Float64 input is rounded into this reused buffer once per call (XGBoost reads float32). */
   #scratch = new Float32Array(0);
 
-  /** `kernel`: see {@link KernelChoice}; DART and categorical forests always walk. */
+  /**
+   * `kernel`: see {@link KernelChoice}; the fast path takes gbtree forests
+   * without categorical splits, DART and categorical forests always walk.
+   */
   constructor(parsed: ParsedXgboost, options: { kernel?: KernelChoice } = {}) {
+    super(
+      parsed,
+      parsed.objectiveName,
+      transformWidth(parsed.objective.transform, parsed.numOutputs),
+      chooseTreeKernel(options.kernel, { compare: "<", float32Sum: true }, () =>
+        parsed.forest.weights ? undefined : xgboostToBranchFree(parsed.forest),
+      ),
+    );
     this.#parsed = parsed;
-    const kernel = options.kernel ?? "specialised";
-    const branchFree =
-      parsed.forest.weights || kernel === "walk" ? undefined : xgboostToBranchFree(parsed.forest);
-    this.#kernel =
-      branchFree &&
-      compileTreeKernel(branchFree, { compare: "<", float32Sum: true }, kernel === "specialised");
-    this.objective = parsed.objectiveName;
-    this.numFeatures = parsed.numFeatures;
-    this.featureNames = parsed.featureNames;
-    this.numOutputs = parsed.numOutputs;
-    this.numPredictOutputs = transformWidth(parsed.objective.transform, parsed.numOutputs);
-    this.numTrees = parsed.forest.roots.length;
   }
 
   predictRaw(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
@@ -54,7 +42,7 @@ export class XgboostModel implements Model {
       for (let k = 0; k < width; k++) result[r * width + k] = baseMargin[k] as number;
     }
     const stride = this.numFeatures;
-    if (this.#kernel) this.#kernel(this.#float32(matrix, rows), rows, stride, width, result);
+    if (this.kernel) this.kernel(this.#float32(matrix, rows), rows, stride, width, result);
     else if (forest.weights) {
       addDartTrees(forest, forest.weights, baseMargin, matrix, rows, stride, width, result);
     } else addTrees(forest, matrix, rows, stride, width, result);
