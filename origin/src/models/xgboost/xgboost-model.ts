@@ -43,9 +43,7 @@ export class XgboostModel extends ForestModel {
     }
     const stride = this.numFeatures;
     if (this.kernel) this.kernel(this.#float32(matrix, rows), rows, stride, width, result);
-    else if (forest.weights) {
-      addDartTrees(forest, forest.weights, baseMargin, matrix, rows, stride, width, result);
-    } else addTrees(forest, matrix, rows, stride, width, result);
+    else addTrees(forest, baseMargin, matrix, rows, stride, width, result);
     return result;
   }
 
@@ -72,33 +70,15 @@ export class XgboostModel extends ForestModel {
   }
 }
 
+/**
+ * Adds every tree's leaf value to each row's margin in float32, tree-major:
+ * one tree's nodes stay in cache while every row walks it. A DART forest
+ * (`weights` set) adds what XGBoost 3.x computes: each tree's prediction
+ * (base margin + leaf, in float32) minus the base margin, times the tree's
+ * `weight_drop`.
+ */
 function addTrees(
   forest: XgboostForest,
-  matrix: FeatureMatrix,
-  rows: number,
-  stride: number,
-  width: number,
-  out: Float64Array,
-): void {
-  const { roots, group } = forest;
-  // Tree-major: one tree's nodes stay in cache while every row walks it.
-  for (let t = 0; t < roots.length; t++) {
-    const root = roots[t] as number;
-    const g = group[t] as number;
-    for (let r = 0; r < rows; r++) {
-      const i = r * width + g;
-      out[i] = Math.fround((out[i] as number) + leafValue(forest, root, matrix, r * stride));
-    }
-  }
-}
-
-/**
- * DART as XGBoost 3.x computes it: each tree's prediction (base margin + leaf,
- * in float32) minus the base margin, times the tree's `weight_drop`.
- */
-function addDartTrees(
-  forest: XgboostForest,
-  weights: Float32Array,
   baseMargin: Float32Array,
   matrix: FeatureMatrix,
   rows: number,
@@ -106,18 +86,17 @@ function addDartTrees(
   width: number,
   out: Float64Array,
 ): void {
-  const { roots, group } = forest;
+  const { roots, group, weights } = forest;
   for (let t = 0; t < roots.length; t++) {
     const root = roots[t] as number;
     const g = group[t] as number;
     const base = baseMargin[g] as number;
-    const w = weights[t] as number;
+    const w = weights ? (weights[t] as number) : 1;
     for (let r = 0; r < rows; r++) {
       const i = r * width + g;
-      const tree = Math.fround(
-        Math.fround(base + leafValue(forest, root, matrix, r * stride)) - base,
-      );
-      out[i] = Math.fround((out[i] as number) + Math.fround(tree * w));
+      const leaf = leafValue(forest, root, matrix, r * stride);
+      const tree = weights ? Math.fround(Math.fround(Math.fround(base + leaf) - base) * w) : leaf;
+      out[i] = Math.fround((out[i] as number) + tree);
     }
   }
 }
