@@ -26,6 +26,37 @@ export interface BranchFreeForest {
   group: Int32Array;
 }
 
+/** The per-node arrays of a {@link BranchFreeForest}. */
+export type BranchFreeNodes = Pick<
+  BranchFreeForest,
+  "feature" | "child" | "threshold" | "missingLeft" | "leaf"
+>;
+
+/** Zeroed node arrays for `n` nodes, thresholds and leaf values in the library's precision. */
+export function allocateNodes(
+  n: number,
+  precision: Float32ArrayConstructor | Float64ArrayConstructor,
+): BranchFreeNodes {
+  return {
+    feature: new Int32Array(n),
+    child: new Int32Array(n),
+    threshold: new precision(n),
+    missingLeft: new Int32Array(n),
+    leaf: new precision(n),
+  };
+}
+
+/**
+ * Makes node `id` a leaf that absorbs the remaining steps: it reads feature
+ * 0, compares against NaN (always false, so it takes `child + 1`) and its
+ * `child` is itself − 1, so every step lands on it again.
+ */
+export function setLeaf(nodes: BranchFreeNodes, id: number, value: number): void {
+  nodes.child[id] = id - 1;
+  nodes.threshold[id] = Number.NaN;
+  nodes.leaf[id] = value;
+}
+
 /** How a library compares and sums: XGBoost `<` in float32, LightGBM `<=` in double. */
 export interface ScoringRules {
   compare: "<" | "<=";

@@ -1,4 +1,10 @@
-import { type BranchFreeForest, treeDepths } from "../branch-free/branch-free-forest.js";
+import {
+  allocateNodes,
+  type BranchFreeForest,
+  type BranchFreeNodes,
+  setLeaf,
+  treeDepths,
+} from "../branch-free/branch-free-forest.js";
 import {
   CATEGORICAL_MASK,
   DEFAULT_LEFT_MASK,
@@ -19,12 +25,8 @@ export function lightgbmToBranchFree(
   perIteration: number,
 ): BranchFreeForest | undefined {
   if (forest.linear) return undefined;
-  const n = forest.feature.length;
-  const feature = new Int32Array(n);
-  const child = new Int32Array(n);
-  const threshold = new Float64Array(n);
-  const missingLeft = new Int32Array(n);
-  const leaf = new Float64Array(n);
+  const nodes = allocateNodes(forest.feature.length, Float64Array);
+  const { feature, child, threshold, missingLeft } = nodes;
   const roots = new Int32Array(forest.roots.length);
   const group = new Int32Array(forest.roots.length);
   let next = 0;
@@ -38,9 +40,7 @@ export function lightgbmToBranchFree(
       const [old, id] = queue[q] as [number, number];
       const f = forest.feature[old] as number;
       if (f < 0) {
-        child[id] = id - 1;
-        threshold[id] = Number.NaN;
-        leaf[id] = forest.value[old] as number;
+        setLeaf(nodes, id, forest.value[old] as number);
         continue;
       }
       const d = forest.decision[old] as number;
@@ -62,14 +62,15 @@ export function lightgbmToBranchFree(
     (i) => (child[i] as number) > i,
     (i) => [child[i] as number, (child[i] as number) + 1],
   );
+  return { ...firstNodes(nodes, next), roots, depth, group };
+}
+
+function firstNodes(nodes: BranchFreeNodes, count: number): BranchFreeNodes {
   return {
-    feature: feature.slice(0, next),
-    child: child.slice(0, next),
-    threshold: threshold.slice(0, next),
-    missingLeft: missingLeft.slice(0, next),
-    leaf: leaf.slice(0, next),
-    roots,
-    depth,
-    group,
+    feature: nodes.feature.slice(0, count),
+    child: nodes.child.slice(0, count),
+    threshold: nodes.threshold.slice(0, count),
+    missingLeft: nodes.missingLeft.slice(0, count),
+    leaf: nodes.leaf.slice(0, count),
   };
 }

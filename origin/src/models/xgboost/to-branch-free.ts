@@ -1,4 +1,9 @@
-import { type BranchFreeForest, treeDepths } from "../branch-free/branch-free-forest.js";
+import {
+  allocateNodes,
+  type BranchFreeForest,
+  setLeaf,
+  treeDepths,
+} from "../branch-free/branch-free-forest.js";
 import { CATEGORICAL, DEFAULT_LEFT, type XgboostForest } from "./xgboost-forest.js";
 
 /**
@@ -7,18 +12,13 @@ import { CATEGORICAL, DEFAULT_LEFT, type XgboostForest } from "./xgboost-forest.
  */
 export function xgboostToBranchFree(forest: XgboostForest): BranchFreeForest | undefined {
   const n = forest.feature.length;
-  const feature = new Int32Array(n);
-  const child = new Int32Array(n);
-  const threshold = new Float32Array(n);
-  const missingLeft = new Int32Array(n);
-  const leaf = new Float32Array(n);
+  const nodes = allocateNodes(n, Float32Array);
+  const { feature, child, threshold, missingLeft } = nodes;
   for (let i = 0; i < n; i++) {
     const f = forest.feature[i] as number;
     const flags = forest.flags[i] as number;
     if (f < 0) {
-      child[i] = i - 1;
-      threshold[i] = Number.NaN;
-      leaf[i] = forest.value[i] as number;
+      setLeaf(nodes, i, forest.value[i] as number);
       continue;
     }
     if (flags & CATEGORICAL) return undefined;
@@ -33,14 +33,5 @@ export function xgboostToBranchFree(forest: XgboostForest): BranchFreeForest | u
     (i) => (forest.feature[i] as number) >= 0,
     (i) => [forest.child[i] as number, (forest.child[i] as number) + 1],
   );
-  return {
-    feature,
-    child,
-    threshold,
-    missingLeft,
-    leaf,
-    roots: forest.roots,
-    depth,
-    group: forest.group,
-  };
+  return { ...nodes, roots: forest.roots, depth, group: forest.group };
 }
