@@ -137,24 +137,20 @@ function crossRuleChecks(rules: readonly Rule[], ctx: z.RefinementCtx): void {
       });
     }
     if (rule.kind !== "pin" || rule.active) return; // windowed pins may take turns
-    const item = pinnedItems.get(rule.itemId);
-    if (item !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `item already pinned by rule ${item}`,
-        path: ["rules", index, "itemId"],
-      });
-    }
-    const position = pinnedPositions.get(rule.position);
-    if (position !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `position already taken by rule ${position}`,
-        path: ["rules", index, "position"],
-      });
-    }
-    pinnedItems.set(rule.itemId, index);
-    pinnedPositions.set(rule.position, index);
+    // An item or a position can be held by one always-on pin only.
+    const claim = <K>(holders: Map<K, number>, key: K, field: string, conflict: string) => {
+      const earlier = holders.get(key);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${conflict} by rule ${earlier}`,
+          path: ["rules", index, field],
+        });
+      }
+      holders.set(key, index);
+    };
+    claim(pinnedItems, rule.itemId, "itemId", "item already pinned");
+    claim(pinnedPositions, rule.position, "position", "position already taken");
   });
 }
 
