@@ -12,7 +12,7 @@ function healthyPorts(overrides: Partial<PipelinePorts> = {}) {
   const reranks: RerankInput[] = [];
   const ports: PipelinePorts = {
     readSession: async () => NO_SESSION,
-    modelOf: async () => "demo@1",
+    modelsOf: async () => () => ({ model: "demo@1" }),
     retrieve: async () => ({
       candidates: [
         { id: "i2", score: 0.5, sources: ["covisit"] },
@@ -97,7 +97,7 @@ describe("pipeline happy path", () => {
     let model = "demo@1";
     const { ports, reranks } = healthyPorts({
       readSession: async () => ({ ...NO_SESSION, version, recentItems: version ? ["i7"] : [] }),
-      modelOf: async () => model,
+      modelsOf: async () => () => ({ model }),
     });
     const cache = newCache();
     await run(ports, {}, cache);
@@ -245,7 +245,7 @@ describe("fallback ladder when the origin fails or is late", () => {
     const fail = () => Promise.reject(new Error("down"));
     const { ports } = healthyPorts({
       readSession: fail,
-      modelOf: fail,
+      modelsOf: fail,
       retrieve: fail,
       trending: fail,
       rerank: fail,

@@ -6,6 +6,7 @@ import { rerankAtOrigin } from "../origin/rerank.js";
 import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
 import { readSession } from "../session/session-client.js";
 import { within } from "./deadline.js";
+import { modelPickerOf } from "./model-picker.js";
 import type { EdgeCandidate, PipelinePorts, RetrievalInput, RetrievalOutput } from "./ports.js";
 
 // Built once per bindings object (per isolate in production): nothing per request.
@@ -80,12 +81,11 @@ export function edgePorts(env: EdgeBindings, config: EdgeConfig): PipelinePorts 
   if (!ports) {
     ports = {
       readSession: (sessionId) => readSession(env, sessionId),
-      modelOf: async (surface) => {
-        const model = (await hotLayer(env).get("model", surface))?.value as
-          | { id: string; version: number }
-          | null
-          | undefined;
-        return model ? `${model.id}@${model.version}` : "none";
+      modelsOf: async (surface) => {
+        // No entry at all (store and origin unreachable) reads as "no experiment", as before.
+        const picker = modelPickerOf((await hotLayer(env).get("model", surface))?.value ?? null);
+        if (!picker) throw new Error(`model entry of ${surface} has an unknown shape`);
+        return picker;
       },
       retrieve: (input) => retrieveAtEdge(env, input),
       trending: async (region) => {

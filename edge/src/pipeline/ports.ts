@@ -41,11 +41,24 @@ export interface RerankInput {
   k: number;
   region: string;
   sessionId?: string;
+  /** The unit the experiment assigns by when no session is sent (a new visitor's shared list). */
+  experimentUnit?: string;
   userId?: string;
   itemId?: string;
   candidates?: string[];
   recentItems?: string[];
 }
+
+/** The arm a shopper falls in on a surface, and the model it scores with. */
+export interface ArmModel {
+  /** The experiment arm's name; absent when the surface has no experiment. */
+  arm?: string;
+  /** `id@version` of the arm's model, or `none`: part of the inference-cache key. */
+  model: string;
+}
+
+/** The arm of a unit (the user id, else the session id) under the surface's current experiment. */
+export type ModelPicker = (unitId: string) => ArmModel;
 
 /**
  * What the pipeline needs from the rest of the edge. One real implementation
@@ -54,8 +67,11 @@ export interface RerankInput {
  */
 export interface PipelinePorts {
   readSession(sessionId: string): Promise<SessionView>;
-  /** The surface's active model as `id@version`, `none` when it has none: part of the cache key. */
-  modelOf(surface: Surface): Promise<string>;
+  /**
+   * The surface's experiment as the hot layer holds it, as a picker: the
+   * shopper's arm decides the model, and so the cache key.
+   */
+  modelsOf(surface: Surface): Promise<ModelPicker>;
   retrieve(input: RetrievalInput): Promise<RetrievalOutput>;
   /** The region's trending list from the hot layer: the last rung of the ladder. */
   trending(

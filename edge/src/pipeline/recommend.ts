@@ -9,7 +9,7 @@ import { inferenceCacheKey } from "../cache/cache-key.js";
 import type { CacheWindows } from "../cache/cache-windows.js";
 import type { Computed, ComputeInput, InferenceCache } from "../cache/inference-cache.js";
 import { Deadline, within } from "./deadline.js";
-import { lensOfSources, type PipelinePorts, type SessionView } from "./ports.js";
+import { lensOfSources, type ModelPicker, type PipelinePorts, type SessionView } from "./ports.js";
 import { StageTimings } from "./stage-timings.js";
 
 /** What the inference cache holds: a finished list and how it was made. */
@@ -70,8 +70,8 @@ const LAST_RUNG_MS = 5;
 /** Candidates sent to the re-rank; the origin contract accepts up to 500. */
 export const RERANK_CANDIDATES = 200;
 
-/** The last model version read per region and surface in this isolate. */
-const lastModels = new Map<string, string>();
+/** The last experiment read per region and surface in this isolate (as a model picker). */
+const lastPickers = new Map<string, ModelPicker>();
 
 const EMPTY_SESSION: SessionView = {
   version: 0,
@@ -107,17 +107,19 @@ export async function recommend(
     ),
     timings.time("hot", () =>
       within(
-        ports.modelOf(input.surface).catch(() => undefined),
+        ports.modelsOf(input.surface).catch(() => undefined),
         keyStageMs,
         deps.waitUntil,
       ),
     ),
   ]);
   const session = readSession ?? EMPTY_SESSION;
-  const modelKey = `${input.region}|${input.surface}`;
-  if (readModel !== undefined) lastModels.set(modelKey, readModel);
-  // A late model read uses the version this isolate saw last: models change rarely, sessions do not.
-  const model = readModel ?? lastModels.get(modelKey);
+  const pickerKey = `${input.region}|${input.surface}`;
+  if (readModel !== undefined) lastPickers.set(pickerKey, readModel);
+  // A late model read uses the experiment this isolate saw last: models change rarely, sessions do not.
+  const picker = readModel ?? lastPickers.get(pickerKey);
+  // The shopper's arm, as the origin assigns it: by user id when signed in, else by session id.
+  const model = picker?.(input.userId ?? input.sessionId).model;
   // Without the session's version or any model version the key is a guess: answer, store nothing.
   const keyKnown = readSession !== undefined && model !== undefined;
 
@@ -146,6 +148,7 @@ export async function recommend(
         new StageTimings(),
         computeInput,
         deps.waitUntil,
+        model,
       );
       return keyKnown ? result.computed : { ...result.computed, cacheable: false };
     }
@@ -159,6 +162,7 @@ export async function recommend(
       timings,
       computeInput,
       deps.waitUntil,
+      model,
     );
     outcome = result.outcome;
     return keyKnown ? result.computed : { ...result.computed, cacheable: false };
@@ -198,6 +202,8 @@ async function computeList(
   timings: StageTimings,
   { previous, previousFrom }: ComputeInput<CachedList>,
   waitUntil: (promise: Promise<unknown>) => void,
+  /** The model the cache key names for this shopper (`id@version`, `none`), if known. */
+  keyModel: string | undefined,
 ): Promise<ListResult> {
   const retrievalMs = deadline.budgetMs * RETRIEVAL_DONE_SHARE - deadline.elapsedMs();
   const retrieved = await timings.time("retrieval", async () =>
@@ -232,10 +238,11 @@ async function computeList(
               surface: input.surface,
               k: input.k,
               region: input.region,
-              // A list cached for the region's anonymous segment must not be personal to one session.
+              // A list cached for the region's anonymous segment must not be personal to one session,
+              // but the origin still assigns the experiment arm by it, as the key did.
               ...(input.userId !== undefined || session.version > 0
                 ? { sessionId: input.sessionId }
-                : {}),
+                : { experimentUnit: input.sessionId }),
               userId: input.userId,
               itemId: input.itemId,
               ...(candidates.length > 0
@@ -252,11 +259,14 @@ async function computeList(
         if (!answered) throw new Error(`origin did not answer within ${originMs} ms`);
         return answered;
       });
+      // A list scored by another model than the key names (the hot entry is behind the origin's
+      // registry) is served but not stored under a key it does not belong to.
+      const scoredBy = answer.model && `${answer.model.id}@${answer.model.version}`;
       return {
         computed: {
           value: { items: answer.items.slice(0, input.k), lens: answer.lens },
           computedAt: answer.computedAt,
-          cacheable: true,
+          cacheable: scoredBy === undefined || scoredBy === keyModel,
         },
         outcome: { tier: "origin", stale: false },
       };

@@ -1,6 +1,6 @@
+import { armFor, type CompiledExperiment } from "#shared/experiments/assign-arm";
 import { ApiError } from "#shared/http/api-error";
 import type { ActiveModel, ModelRegistry } from "../models/registry/model-registry.js";
-import { armFor, type CompiledExperiment } from "./assign-arm.js";
 
 /** The model version that scores one request, and the experiment arm that chose it. */
 export interface ModelChoice {

@@ -1,3 +1,4 @@
+import { type CompiledExperiment, compileExperiment } from "#shared/experiments/assign-arm";
 import { type ExperimentConfig, ExperimentDocument } from "#shared/experiments/experiment-config";
 import type { RecordKeys } from "../catalog/record-keys.js";
 // The versioned per-surface record, polling and generation check are the rules' own mechanism.
@@ -7,7 +8,6 @@ import {
   type SurfaceConfigStoreOptions,
 } from "../rules/surface-config-store.js";
 import type { StorePort } from "../store/port.js";
-import { type CompiledExperiment, compileExperiment } from "./assign-arm.js";
 
 /** Experiments per surface (records `meta/experiment-<surface>`), compiled once per version. */
 export class ExperimentsStore {

@@ -1,5 +1,7 @@
 import { Surface } from "#shared/api/recommendations";
+import { hashUnit } from "#shared/experiments/assign-arm";
 import type { HotKind, HotWireEntry } from "#shared/hot/hot-contract";
+import { type HotArm, type HotSurfaceExperiment, modelKeyOf } from "#shared/hot/hot-surface-model";
 import { ApiError } from "#shared/http/api-error";
 import { recordKeys } from "../catalog/record-keys.js";
 import type { ExperimentsStore } from "../experiments/experiments-store.js";
@@ -36,7 +38,8 @@ const ABSENT: Row = { value: null, version: 0, updatedAt: 0 };
  * the retrieval pool), `user` every user feature (an `embedding` is the
  * edge's query vector), `trending` (id = region) and `covisit` (id = item)
  * the stream's decayed top lists with scores, `rules` the surface's document,
- * `model` the model the surface's experiment scores with (`null`: none).
+ * `model` the surface's experiment: every arm with its weight and resolved
+ * model (`HotSurfaceModel`; `null`: no experiment).
  *
  * @example
  * const [entry] = await readHotEntries(source, "ap-south", "item", ["i00001"]);
@@ -198,27 +201,41 @@ function rulesRow(source: HotSource, surface: string): Row {
 }
 
 /**
- * The surface's model as the origin's re-rank picks it: the experiment's
- * first arm (its control; a one-arm experiment binds a surface to a model).
- * Entry version = the experiment's version, so a changed split moves it too.
+ * The surface's experiment as the edge needs it to key its inference cache:
+ * salt, and every arm with its weight and the model version it scores with
+ * (a pinned version, else the model's active one; `null` when the registry
+ * has no such model). The edge assigns the shopper's arm with the origin's
+ * own hash (`#shared/experiments/assign-arm`).
+ * Entry version: the experiment's version × 10⁶ plus a hash of the resolved
+ * models, so a changed split, an activation or a rollback moves it.
  */
 async function modelRow(source: HotSource, surface: string, now: number): Promise<Row> {
   if (!Surface.safeParse(surface).success) return ABSENT;
   const doc = source.experiments.document(surface);
-  const arm = doc?.experiment.arms[0];
-  if (!doc || !arm || !source.models) return { value: null, version: 0, updatedAt: now };
+  if (!doc || !source.models) return { value: null, version: 0, updatedAt: now };
   const models = source.models;
-  const model = await (arm.version === undefined
-    ? models.resolve(arm.modelId)
-    : models.resolveVersion(arm.modelId, arm.version)
-  ).catch((error: unknown) => {
-    // An arm pinned to a version that does not exist: no model, as the re-rank treats it.
-    if (error instanceof ApiError && error.code === "not_found") return null;
-    throw error;
-  });
+  const arms: HotArm[] = await Promise.all(
+    doc.experiment.arms.map(async (arm) => {
+      const model = await (arm.version === undefined
+        ? models.resolve(arm.modelId)
+        : models.resolveVersion(arm.modelId, arm.version)
+      ).catch((error: unknown) => {
+        // An arm pinned to a version that does not exist: no model, as the re-rank treats it.
+        if (error instanceof ApiError && error.code === "not_found") return null;
+        throw error;
+      });
+      return {
+        name: arm.name,
+        weight: arm.weight,
+        model: model ? { id: model.id, version: model.version } : null,
+      };
+    }),
+  );
+  const value: HotSurfaceExperiment = { salt: doc.experiment.salt, arms };
+  const resolved = arms.map((arm) => modelKeyOf(arm.model)).join(",");
   return {
-    value: model ? { id: model.id, version: model.version } : null,
-    version: doc.version * 1_000_000 + (model?.version ?? 0),
+    value,
+    version: doc.version * 1_000_000 + (hashUnit(resolved) % 1_000_000),
     updatedAt: doc.updatedAt,
   };
 }

@@ -6,8 +6,8 @@ import type {
   OriginRecommendedItem,
 } from "#shared/api/recommendations";
 import { MAX_ORIGIN_CANDIDATES } from "#shared/api/recommendations";
+import type { CompiledExperiment } from "#shared/experiments/assign-arm";
 import { ApiError } from "#shared/http/api-error";
-import type { CompiledExperiment } from "../experiments/assign-arm.js";
 import { chooseModel, type ModelChoice } from "../experiments/choose-model.js";
 import type { Logger } from "../logger.js";
 import type { BusinessRulesHook } from "../proxy/business-rules-hook.js";
@@ -126,7 +126,8 @@ async function chooseSurfaceModel(
   try {
     return await chooseModel(deps.rank.models, {
       userId: request.userId,
-      sessionId: request.sessionId,
+      // The edge withholds a new visitor's session (a shared list) but still names their unit.
+      sessionId: request.sessionId ?? request.experimentUnit,
       experiment,
     });
   } catch (error) {

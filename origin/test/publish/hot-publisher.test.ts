@@ -182,13 +182,17 @@ describe("hot publisher (origin -> edges)", () => {
     });
   });
 
-  it("publishes the model a surface's experiment scores with when the experiment changes", async () => {
+  it("publishes the surface's experiment arms and their models when the experiment changes", async () => {
     const put = await admin("PUT", "/experiments/pdp", {
       experiment: { salt: "hot-1", arms: [{ name: "control", modelId: "demo", weight: 1 }] },
     });
     expect(put.status).toBe(200);
     await eventually(() => edge.entries("model", "pdp").length > 0, "model of pdp published");
-    expect(edge.entries("model", "pdp").at(-1)?.value).toEqual({ id: "demo", version: 1 });
+    // Every arm with its weight and resolved model: the edge assigns the shopper's arm itself.
+    expect(edge.entries("model", "pdp").at(-1)?.value).toEqual({
+      salt: "hot-1",
+      arms: [{ name: "control", weight: 1, model: { id: "demo", version: 1 } }],
+    });
   });
 
   it("announces the retrieval pool's version to the edge", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { assignArm } from "#shared/experiments/assign-arm";
 import { RulesPutRequest } from "#shared/rules/rules-config";
 import { recordKeys } from "../../src/catalog/record-keys.js";
-import { assignArm } from "../../src/experiments/assign-arm.js";
 import { ExperimentsStore } from "../../src/experiments/experiments-store.js";
 import { applyRules } from "../../src/rules/apply-rules.js";
 import { NO_RULES } from "../../src/rules/compile-rules.js";

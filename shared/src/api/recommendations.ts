@@ -76,6 +76,13 @@ export const OriginRecommendationRequest = z.object({
   region: z.string().min(1).max(64),
   userId: id.optional(),
   sessionId: id.optional(),
+  /**
+   * The id the surface's experiment assigns by when neither `userId` nor
+   * `sessionId` is sent: a new anonymous visitor's list is the region's shared
+   * one (no session, so it is not personal), but their arm is their session's,
+   * as on every later request. The edge keys its cache by that arm's model.
+   */
+  experimentUnit: id.optional(),
   itemId: id.optional(),
   /** Item ids the edge already retrieved; when present the origin re-ranks these instead of retrieving its own. */
   candidates: z.array(itemKey).min(1).max(MAX_ORIGIN_CANDIDATES).optional(),

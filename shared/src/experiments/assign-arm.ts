@@ -1,15 +1,30 @@
-import type { ExperimentArm, ExperimentConfig } from "#shared/experiments/experiment-config";
+import type { ExperimentArm } from "./experiment-config.js";
+
+/**
+ * Experiment assignment, shared by the origin (which scores with the arm's
+ * model) and the edge (which keys its inference cache by it): one
+ * implementation, so both sides put a shopper in the same arm.
+ */
+
+/** What assignment needs of an arm; the origin's arms carry a model id, the edge's a resolved model. */
+export interface WeightedArm {
+  name: string;
+  weight: number;
+}
 
 /** An experiment ready to assign: cumulative weights built once per version. */
-export interface CompiledExperiment {
+export interface CompiledExperiment<A extends WeightedArm = ExperimentArm> {
   version: number;
   salt: string;
-  arms: readonly ExperimentArm[];
+  arms: readonly A[];
   /** `cumulative[i]` = sum of weights of arms 0..i; the last is the total. */
   cumulative: Float64Array;
 }
 
-export function compileExperiment(config: ExperimentConfig, version = 0): CompiledExperiment {
+export function compileExperiment<A extends WeightedArm>(
+  config: { arms: readonly A[]; salt: string },
+  version = 0,
+): CompiledExperiment<A> {
   const cumulative = new Float64Array(config.arms.length);
   let total = 0;
   config.arms.forEach((arm, i) => {
@@ -47,14 +62,17 @@ export function hashUnit(text: string): number {
  * const arm = assignArm(experiments.current("home")!, userId ?? sessionId);
  * // arm.modelId, arm.version: the model to score with; arm.name goes into the response and log
  */
-export function assignArm(experiment: CompiledExperiment, unitId: string): ExperimentArm {
+export function assignArm<A extends WeightedArm>(
+  experiment: CompiledExperiment<A>,
+  unitId: string,
+): A {
   const { cumulative, arms } = experiment;
   const total = cumulative[cumulative.length - 1] as number;
   const point = (hashUnit(`${experiment.salt}:${unitId}`) / 2 ** 32) * total;
   for (let i = 0; i < cumulative.length; i++) {
-    if (point < (cumulative[i] as number)) return arms[i] as ExperimentArm;
+    if (point < (cumulative[i] as number)) return arms[i] as A;
   }
-  return arms[arms.length - 1] as ExperimentArm;
+  return arms[arms.length - 1] as A;
 }
 
 /**
@@ -66,10 +84,10 @@ export function assignArm(experiment: CompiledExperiment, unitId: string): Exper
  * const arm = armFor(deps.experiments.current(surface), { userId, sessionId });
  * const modelVersion = arm?.version ?? active.version;
  */
-export function armFor(
-  experiment: CompiledExperiment | null,
+export function armFor<A extends WeightedArm>(
+  experiment: CompiledExperiment<A> | null,
   unit: { userId?: string; sessionId?: string },
-): ExperimentArm | null {
+): A | null {
   const id = unit.userId ?? unit.sessionId;
   if (!experiment || id === undefined) return null;
   return assignArm(experiment, id);

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { armFor, assignArm, compileExperiment, hashUnit } from "#shared/experiments/assign-arm";
 import { ExperimentConfig, ExperimentPutRequest } from "#shared/experiments/experiment-config";
 import { describeZodIssues } from "#shared/http/api-error";
-import {
-  armFor,
-  assignArm,
-  compileExperiment,
-  hashUnit,
-} from "../../src/experiments/assign-arm.js";
 
 const SPLIT = ExperimentConfig.parse({
   salt: "home-2026-11",
