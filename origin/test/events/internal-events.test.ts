@@ -9,7 +9,7 @@ import { createEventLog } from "../../src/events/event-log.js";
 import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
 import { runTag, viewEvent } from "./support/events.js";
 import { featureSnapshot, viewsCounted } from "./support/feature-reads.js";
-import { signedPost } from "./support/signed-post.js";
+import { signedPost } from "../support/origin-requests.js";
 import { describeEachStore } from "./support/store-variants.js";
 import { testProcessor } from "./support/test-processor.js";
 

@@ -1,55 +1,35 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   FeatureListResponse,
   FeaturePutResponse,
   FeatureWriteResponse,
 } from "#shared/features/admin";
 import { FeatureGetResponse } from "#shared/features/serving";
-import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { isSampled } from "../../src/features/logging/sampling.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import type { RunningOrigin } from "../../src/start-origin.js";
+import { adminRequest, signedPost } from "../support/origin-requests.js";
+import { useTestOrigins } from "../support/test-origins.js";
 
 const SECRET = "features-api-test-secret";
 const ADMIN_TOKEN = "features-admin-token-0123456789";
-const dir = mkdtempSync(join(tmpdir(), "reco-features-api-"));
-const logPath = join(dir, "feature-log.ndjson");
+const origins = useTestOrigins("features-api");
+const logPath = join(origins.dir, "feature-log.ndjson");
 let origin: RunningOrigin;
 let disabled: RunningOrigin;
 
-function config(extra: Record<string, string>, name: string) {
-  return loadOriginConfig({
-    ORIGIN_PORT: "0",
-    ORIGIN_SIGNING_SECRET: SECRET,
-    LMDB_PATH: join(dir, name),
-    REGION: "eu-test",
-    LOG_LEVEL: "silent",
-    ...extra,
-  });
-}
-
 beforeAll(async () => {
-  origin = await startOrigin(
-    config(
-      {
-        ADMIN_TOKEN,
-        FEATURE_LOG_SAMPLE_RATE: "1",
-        FEATURE_LOG_PATH: logPath,
-        SEED_DEMO_DATA: "true",
-      },
-      "lmdb",
-    ),
-  );
-  disabled = await startOrigin(config({}, "lmdb-disabled"));
-});
-afterAll(async () => {
-  await origin?.stop();
-  await disabled?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  const common = { ORIGIN_SIGNING_SECRET: SECRET, REGION: "eu-test" };
+  origin = await origins.start({
+    ...common,
+    ADMIN_TOKEN,
+    FEATURE_LOG_SAMPLE_RATE: "1",
+    FEATURE_LOG_PATH: logPath,
+    SEED_DEMO_DATA: "true",
+  });
+  disabled = await origins.start(common, "lmdb-disabled");
 });
 
 function admin(
@@ -59,30 +39,11 @@ function admin(
   token: string | null = ADMIN_TOKEN,
   target = origin,
 ): Promise<Response> {
-  return fetch(`${target.url}/admin${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+  return adminRequest(target.url, token, method, path, body);
 }
 
-async function getFeatures(body: unknown): Promise<Response> {
-  const text = JSON.stringify(body);
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: "/internal/features/get",
-    body: text,
-    secret: SECRET,
-  });
-  return fetch(`${origin.url}/internal/features/get`, {
-    method: "POST",
-    body: text,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
+const getFeatures = (body: unknown) =>
+  signedPost(origin.url, "/internal/features/get", body, SECRET);
 
 describe("admin API auth (.security)", () => {
   it("refuses a missing or wrong token with 401", async () => {

@@ -1,14 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { RankResponse } from "#shared/api/rank";
 import { EMPTY_REGISTRY } from "#shared/features/registry-document";
 import { ApiError } from "#shared/http/api-error";
 import { ModelGetResponse } from "#shared/models/registry";
-import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { buildSnapshot } from "../../src/features/registry/registry-snapshot.js";
 import { loadModel } from "../../src/models/load-model.js";
 import type { ModelRegistry } from "../../src/models/registry/model-registry.js";
@@ -16,60 +13,35 @@ import { syntheticXgboostJson } from "../../src/models/synthetic/synthetic-fores
 import { compileGraph } from "../../src/proxy/compile-graph.js";
 import { DEMO_GRAPH } from "../../src/proxy/demo-graph.js";
 import { rankCandidates } from "../../src/proxy/rank-candidates.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import type { RunningOrigin } from "../../src/start-origin.js";
 import { StoreError } from "../../src/store/port.js";
+import { adminRequest, signedPost } from "../support/origin-requests.js";
+import { useTestOrigins } from "../support/test-origins.js";
 
 const SECRET = "rank-api-test-secret";
 const ADMIN_TOKEN = "rank-admin-token-0123456789";
-const dir = mkdtempSync(join(tmpdir(), "reco-rank-api-"));
-const logPath = join(dir, "feature-log.ndjson");
 const MODEL_TEXT = syntheticXgboostJson({ trees: 60, depth: 5, features: 6, seed: 11 });
 const CANDIDATES = Array.from({ length: 200 }, (_, i) => `i${String(i + 1).padStart(5, "0")}`);
 const CONTEXT = { userId: "u0001", region: "eu-test", surface: "home" as const };
+const origins = useTestOrigins("rank-api");
+const logPath = join(origins.dir, "feature-log.ndjson");
 let origin: RunningOrigin;
 
 beforeAll(async () => {
-  origin = await startOrigin(
-    loadOriginConfig({
-      ORIGIN_PORT: "0",
-      ORIGIN_SIGNING_SECRET: SECRET,
-      LMDB_PATH: join(dir, "lmdb"),
-      REGION: "eu-test",
-      LOG_LEVEL: "silent",
-      ADMIN_TOKEN,
-      FEATURE_LOG_SAMPLE_RATE: "1",
-      FEATURE_LOG_PATH: logPath,
-      SEED_DEMO_DATA: "true",
-    }),
-  );
-});
-afterAll(async () => {
-  await origin?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  origin = await origins.start({
+    ORIGIN_SIGNING_SECRET: SECRET,
+    REGION: "eu-test",
+    ADMIN_TOKEN,
+    FEATURE_LOG_SAMPLE_RATE: "1",
+    FEATURE_LOG_PATH: logPath,
+    SEED_DEMO_DATA: "true",
+  });
 });
 
-function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${origin.url}/admin${path}`, {
-    method,
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const admin = (method: string, path: string, body?: unknown) =>
+  adminRequest(origin.url, ADMIN_TOKEN, method, path, body);
 
-async function rank(body: unknown): Promise<Response> {
-  const text = JSON.stringify(body);
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: "/internal/rank",
-    body: text,
-    secret: SECRET,
-  });
-  return fetch(`${origin.url}/internal/rank`, {
-    method: "POST",
-    body: text,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
+const rank = (body: unknown) => signedPost(origin.url, "/internal/rank", body, SECRET);
 
 describe("model admin API over HTTP", () => {
   it("uploads a model with its graph and shows the compiled plan", async () => {

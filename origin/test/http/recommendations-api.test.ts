@@ -5,9 +5,9 @@ import {
   MAX_RECENT_ITEMS,
   OriginRecommendationResponse,
 } from "#shared/api/recommendations";
-import { signRequest } from "#shared/security/request-signing";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
 import { DEMO_MODEL_ID } from "../../src/seed/seed-demo-model.js";
+import { adminRequest, signedPost } from "../support/origin-requests.js";
 import { useSeededOrigin } from "../support/seeded-origin.js";
 
 const SECRET = "recommendations-api-test-secret";
@@ -19,28 +19,10 @@ const origin = useSeededOrigin("recommendations-api", {
   ADMIN_TOKEN,
 });
 
-async function signed(path: string, body: unknown): Promise<Response> {
-  const text = JSON.stringify(body);
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: path,
-    body: text,
-    secret: SECRET,
-  });
-  return fetch(`${origin.url}${path}`, {
-    method: "POST",
-    body: text,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
+const signed = (path: string, body: unknown) => signedPost(origin.url, path, body, SECRET);
 
-function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${origin.url}/admin${path}`, {
-    method,
-    headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const admin = (method: string, path: string, body?: unknown) =>
+  adminRequest(origin.url, ADMIN_TOKEN, method, path, body);
 
 const recommendations = (body: Record<string, unknown>) =>
   signed("/internal/recommendations", { surface: "home", k: 10, region: "eu-test", ...body });

@@ -7,7 +7,7 @@ import { type OriginProcess, startOriginProcess } from "../../../scripts/lib/ori
 import { createEventLog } from "../../src/events/event-log.js";
 import { runTag, viewEvent } from "../events/support/events.js";
 import { viewsCounted } from "../events/support/feature-reads.js";
-import { signedPost } from "../events/support/signed-post.js";
+import { signedPost } from "../support/origin-requests.js";
 import {
   describeEachStore,
   openVariantEventLogStore,

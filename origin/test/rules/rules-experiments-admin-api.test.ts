@@ -1,38 +1,31 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ExperimentDocument } from "#shared/experiments/experiment-config";
 import { RulesDocument } from "#shared/rules/rules-config";
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import type { RunningOrigin } from "../../src/start-origin.js";
+import { adminRequest } from "../support/origin-requests.js";
+import { useTestOrigins } from "../support/test-origins.js";
 
 const SECRET = "rules-api-test-secret-0";
 const ADMIN_TOKEN = "rules-admin-token-0123456789";
-const dir = mkdtempSync(join(tmpdir(), "reco-rules-api-"));
+const origins = useTestOrigins("rules-api");
 let origin: RunningOrigin;
 let second: RunningOrigin;
 let disabled: RunningOrigin;
 
-function config(extra: Record<string, string>, path: string) {
-  return loadOriginConfig({
-    ORIGIN_PORT: "0",
-    ORIGIN_SIGNING_SECRET: SECRET,
-    LMDB_PATH: join(dir, path),
-    LOG_LEVEL: "silent",
-    FEATURE_LOG_SAMPLE_RATE: "0",
-    // Short poll so the second process's pickup is quick to observe.
-    FEATURE_REGISTRY_POLL_MS: "20",
-    ...extra,
-  });
-}
+const config = (extra: Record<string, string>) => ({
+  ORIGIN_SIGNING_SECRET: SECRET,
+  FEATURE_LOG_SAMPLE_RATE: "0",
+  // Short poll so the second process's pickup is quick to observe.
+  FEATURE_REGISTRY_POLL_MS: "20",
+  ...extra,
+});
 
 beforeAll(async () => {
-  origin = await startOrigin(config({ ADMIN_TOKEN }, "lmdb"));
+  origin = await origins.start(config({ ADMIN_TOKEN }));
   // A second process on the same LMDB environment, like a second origin on one Aerospike cluster.
-  second = await startOrigin(config({ ADMIN_TOKEN }, "lmdb"));
-  disabled = await startOrigin(config({}, "lmdb-disabled"));
+  second = await origins.start(config({ ADMIN_TOKEN }));
+  disabled = await origins.start(config({}), "lmdb-disabled");
   // Rules name item features; uploads are checked against the registry.
   for (const [name, type] of [
     ["category", "string"],
@@ -55,27 +48,13 @@ beforeAll(async () => {
     expect(response.status).toBe(200);
   }
 });
-afterAll(async () => {
-  await origin?.stop();
-  await second?.stop();
-  await disabled?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 function admin(
   method: string,
   path: string,
   body?: unknown,
   { token = ADMIN_TOKEN as string | null, target = origin } = {},
 ): Promise<Response> {
-  return fetch(`${target.url}/admin${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
+  return adminRequest(target.url, token, method, path, body);
 }
 
 const RULES = [

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
-import { loadOriginConfig } from "../../src/config/origin-config.js";
-import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { beforeAll } from "vitest";
+import type { RunningOrigin } from "../../src/start-origin.js";
+import { useTestOrigins } from "./test-origins.js";
 
 /**
  * A real origin over HTTP for one test file: demo data seeded into its own
@@ -14,22 +11,10 @@ export function useSeededOrigin(
   label: string,
   env: Record<string, string>,
 ): { readonly url: string } {
-  const dir = mkdtempSync(join(tmpdir(), `reco-${label}-`));
+  const origins = useTestOrigins(label);
   let origin: RunningOrigin | undefined;
   beforeAll(async () => {
-    origin = await startOrigin(
-      loadOriginConfig({
-        ORIGIN_PORT: "0",
-        LMDB_PATH: join(dir, "lmdb"),
-        SEED_DEMO_DATA: "true",
-        LOG_LEVEL: "silent",
-        ...env,
-      }),
-    );
-  });
-  afterAll(async () => {
-    await origin?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    origin = await origins.start({ SEED_DEMO_DATA: "true", ...env });
   });
   return {
     get url() {
