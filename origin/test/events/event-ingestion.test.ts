@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AcceptedEvent, ShopperEvent } from "#shared/api/events";
-import { createEventIngestion } from "../../src/events/event-ingestion.js";
+import {
+  createEventIngestion,
+  type EventIngestionOptions,
+} from "../../src/events/event-ingestion.js";
 import { createEventLog } from "../../src/events/event-log.js";
 import { StoreError, type StorePort } from "../../src/store/port.js";
 import { createStreamProcessor } from "../../src/stream/stream-processor.js";
@@ -45,14 +48,19 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("acknowledges once logged, retries a failing processor, and applies each event once", async () => {
-    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
-    const ingestion = createEventIngestion({
-      log,
-      processor: viewsProcessor(store, ns, 2),
+  /** Ingestion into this store in this file's region, over a fresh event log unless given one. */
+  const ingestionOf = (processor: StreamProcessor, options: Partial<EventIngestionOptions> = {}) =>
+    createEventIngestion({
+      log: options.log ?? createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
+      processor,
       region,
       dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+      ...options,
     });
+
+  it("acknowledges once logged, retries a failing processor, and applies each event once", async () => {
+    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+    const ingestion = ingestionOf(viewsProcessor(store, ns, 2), { log });
     const item = `it-${tag}`;
     const events = [1, 2, 3].map(() => viewEvent({ itemIds: [item], region }));
 
@@ -69,12 +77,7 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
   });
 
   it("counts ids delivered concurrently once", async () => {
-    const ingestion = createEventIngestion({
-      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
-      processor: viewsProcessor(store, ns),
-      region,
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
-    });
+    const ingestion = ingestionOf(viewsProcessor(store, ns));
     const item = `it-${tag}-c`;
     const events = [1, 2].map(() => viewEvent({ itemIds: [item], region }));
     const results = await Promise.all([ingestion.ingest(events), ingestion.ingest(events)]);
@@ -86,13 +89,7 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
 
   it("applies back to back deliveries in one coalesced batch", async () => {
     const gated = gatedProcessor(viewsProcessor(store, ns));
-    const ingestion = createEventIngestion({
-      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
-      processor: gated,
-      region,
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
-      applier: { lingerMs: 100 },
-    });
+    const ingestion = ingestionOf(gated, { applier: { lingerMs: 100 } });
     const item = `it-${tag}-k`;
     const deliveries = [1, 2, 3, 4, 5].map(() =>
       [1, 2].map(() => viewEvent({ itemIds: [item], region })),
@@ -106,11 +103,7 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
 
   it("makes deliveries wait, then refuses them retryably, while the backlog is full", async () => {
     const gated = gatedProcessor(viewsProcessor(store, ns));
-    const ingestion = createEventIngestion({
-      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
-      processor: gated,
-      region,
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
+    const ingestion = ingestionOf(gated, {
       applier: { maxQueuedEvents: 5 },
       backpressureWaitMs: 100,
     });
@@ -141,13 +134,7 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
       },
     };
     const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
-    const ingestion = createEventIngestion({
-      log,
-      processor: slow,
-      region,
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
-      applier: { maxBatchEvents: 3 },
-    });
+    const ingestion = ingestionOf(slow, { log, applier: { maxBatchEvents: 3 } });
     const item = `it-${tag}-s`;
     const events = Array.from({ length: 12 }, () => viewEvent({ itemIds: [item], region }));
     for (let i = 0; i < 12; i += 3) await ingestion.ingest(events.slice(i, i + 3));
@@ -164,12 +151,7 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     // What a crash after the acknowledgement leaves: two logged deliveries sharing an id.
     await log.claim([a, b], Date.now(), `d-${tag}-1`);
     await log.claim([b, c], Date.now(), `d-${tag}-2`);
-    const ingestion = createEventIngestion({
-      log,
-      processor: viewsProcessor(store, ns),
-      region,
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
-    });
+    const ingestion = ingestionOf(viewsProcessor(store, ns), { log });
     const recovered = await ingestion.recover();
     expect(recovered).toEqual({ deliveries: 2, events: 3 });
     // Another region's origin sharing the store leaves them alone.
@@ -224,11 +206,8 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
         return two.apply(events);
       },
     };
-    const ingestion = createEventIngestion({
-      log: createEventLog(store, ns, DEDUPE_WINDOW_SECONDS),
-      processor: counting,
+    const ingestion = ingestionOf(counting, {
       region: regionOf("b"),
-      dedupeWindowSeconds: DEDUPE_WINDOW_SECONDS,
       applier: { lingerMs: 200 },
       now: clock,
     });
