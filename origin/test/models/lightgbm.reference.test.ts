@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { KernelChoice } from "../../src/models/branch-free/branch-free-kernel.js";
+import { KERNEL_CHOICES } from "../../src/models/branch-free/branch-free-kernel.js";
 import { LightgbmModel } from "../../src/models/lightgbm/lightgbm-model.js";
 import { parseLightgbm } from "../../src/models/lightgbm/parse-lightgbm.js";
 import { loadModel } from "../../src/models/load-model.js";
 import {
-  expectClose,
-  flatExpected,
+  expectPredictions,
   listFixtures,
   matrixFromRows,
+  type RowValues,
   readFixture,
   readJson,
   requireFixtures,
@@ -19,8 +19,8 @@ interface Input {
   data: Array<Array<number | null>>;
 }
 interface Expected {
-  raw: Array<number | number[]>;
-  proba?: Array<number | number[]>;
+  raw: RowValues;
+  proba?: RowValues;
 }
 
 const CASES = listFixtures("lightgbm/inference", "").filter((name) => !name.includes("."));
@@ -38,8 +38,6 @@ describe("LightGBM text evaluator reproduces LightGBM 4.6.0 (reference fixtures)
     ]);
   });
 
-  const KERNELS: KernelChoice[] = ["specialised", "shared", "walk"];
-
   describe.each(CASES)("%s", (name) => {
     const dir = `lightgbm/inference/${name}`;
     const text = readFixture(`${dir}/model.txt`);
@@ -55,16 +53,17 @@ describe("LightGBM text evaluator reproduces LightGBM 4.6.0 (reference fixtures)
     // LightGBM compares in double precision, so float64 input is the exact check; the
     // float32 matrix the retrieval graph produces happens to route identically here.
     it.each(
-      KERNELS.flatMap((kernel) => (["f64", "f32"] as const).map((array) => ({ kernel, array }))),
+      KERNEL_CHOICES.flatMap((kernel) =>
+        (["f64", "f32"] as const).map((array) => ({ kernel, array })),
+      ),
     )(
       "matches raw_score=True and predict() ($kernel kernel, $array input)",
       ({ kernel, array }) => {
         const model = new LightgbmModel(parseLightgbm(text), { kernel });
         const matrix = matrixFromRows(input.data, input.num_features, array);
-        expectClose(model.predictRaw(matrix, input.num_samples), flatExpected(expected.raw), "raw");
         // Regression objectives have no transform: predict() is the raw score.
-        const transformed = expected.proba ?? expected.raw;
-        expectClose(model.predict(matrix, input.num_samples), flatExpected(transformed), "predict");
+        const predict = expected.proba ?? expected.raw;
+        expectPredictions(model, matrix, input.num_samples, { raw: expected.raw, predict });
       },
     );
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { KERNEL_CHOICES } from "../../src/models/branch-free/branch-free-kernel.js";
 import { LightgbmModel } from "../../src/models/lightgbm/lightgbm-model.js";
 import { parseLightgbm } from "../../src/models/lightgbm/parse-lightgbm.js";
 import { loadModel } from "../../src/models/load-model.js";
@@ -98,7 +99,7 @@ describe("LightGBM kernels", () => {
   it("score identically, for row counts that are not multiples of 4", () => {
     const text = syntheticLightgbmText({ trees: 40, depth: 5, features: 12, seed: 7 });
     const matrix = syntheticMatrix(203, 12, 9, 0.2);
-    const results = (["specialised", "shared", "walk"] as const).map((kernel) =>
+    const results = KERNEL_CHOICES.map((kernel) =>
       Array.from(new LightgbmModel(parseLightgbm(text), { kernel }).predictRaw(matrix, 203)),
     );
     expect(results[1]).toEqual(results[0]);

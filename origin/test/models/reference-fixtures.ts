@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import type { FeatureMatrix, Model } from "../../src/models/model.js";
 import { fixturesDir } from "../support/fixtures-dir.js";
 
 /** `gbdt/boosters` in the shared fixtures (`../shared/fixtures` beside the repo); see its SOURCE.md. */
@@ -54,7 +56,7 @@ export function matrixFromRows(
 }
 
 /** Flattens per-row values (a number, or one array per row for multiclass). */
-export function flatExpected(values: Array<number | number[]>): number[] {
+export function flatExpected(values: RowValues): number[] {
   return values.flatMap((v) => (Array.isArray(v) ? v : [v]));
 }
 
@@ -68,4 +70,32 @@ export function expectClose(actual: Float64Array, expected: number[], what: stri
       bad.push(`[${i}] got ${a}, expected ${b}`);
   });
   expect(bad, `${what}: values outside 1e-6 relative error`).toEqual([]);
+}
+
+/** Values per row as the libraries save them: a number, or one array per row for multiclass. */
+export type RowValues = Array<number | number[]>;
+
+/** Checks `predictRaw` and `predict` over `rows` rows against what the library returned. */
+export function expectPredictions(
+  model: Model,
+  matrix: FeatureMatrix,
+  rows: number,
+  expected: { raw: RowValues; predict: RowValues },
+): void {
+  expectClose(model.predictRaw(matrix, rows), flatExpected(expected.raw), "raw");
+  expectClose(model.predict(matrix, rows), flatExpected(expected.predict), "predict");
+}
+
+/**
+ * The cases `fixtures/generate_<library>.py` wrote (committed beside these
+ * tests, one folder per case): their names, sorted, and a JSON reader.
+ */
+export function generatedCases(library: "lightgbm" | "xgboost") {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures", library);
+  const text = (name: string, file: string) => readFileSync(join(dir, name, file), "utf8");
+  return {
+    names: readdirSync(dir).sort(),
+    text,
+    json: <T>(name: string, file: string): T => JSON.parse(text(name, file)) as T,
+  };
 }

@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { KernelChoice } from "../../src/models/branch-free/branch-free-kernel.js";
+import { KERNEL_CHOICES } from "../../src/models/branch-free/branch-free-kernel.js";
 import { loadModel } from "../../src/models/load-model.js";
 import { parseXgboost } from "../../src/models/xgboost/parse-xgboost.js";
 import { XgboostModel } from "../../src/models/xgboost/xgboost-model.js";
 import {
   expectClose,
+  expectPredictions,
   flatExpected,
   listFixtures,
   matrixFromRows,
+  type RowValues,
   readFixture,
   readJson,
   requireFixtures,
@@ -19,8 +21,8 @@ interface InferenceInput {
   num_features: number;
 }
 interface InferenceExpected {
-  predictions: Array<number | number[]>;
-  predictions_transformed: Array<number | number[]>;
+  predictions: RowValues;
+  predictions_transformed: RowValues;
   objective: string;
 }
 interface TrainingData {
@@ -53,31 +55,25 @@ describe("XGBoost JSON evaluator reproduces XGBoost 3.1.1 (reference fixtures)",
     expect(TRAINING).toHaveLength(13);
   });
 
-  const KERNELS: KernelChoice[] = ["specialised", "shared", "walk"];
-
   describe.each(INFERENCE)("%s", (base) => {
     const text = readFixture(`${base}.model.json`);
     const input = readJson<InferenceInput>(`${base}.input.json`);
     const expected = readJson<InferenceExpected>(`${base}.expected.json`);
 
     it.each(
-      KERNELS.flatMap((kernel) => (["f32", "f64"] as const).map((array) => ({ kernel, array }))),
+      KERNEL_CHOICES.flatMap((kernel) =>
+        (["f32", "f64"] as const).map((array) => ({ kernel, array })),
+      ),
     )("matches raw margins and predict() ($kernel kernel, $array input)", ({ kernel, array }) => {
       const model = new XgboostModel(parseXgboost(JSON.parse(text)), { kernel });
       expect(model.format).toBe("xgboost-json");
       expect(model.objective).toBe(expected.objective);
       expect(model.numFeatures).toBe(input.num_features);
       const matrix = matrixFromRows(input.features, input.num_features, array);
-      expectClose(
-        model.predictRaw(matrix, input.num_rows),
-        flatExpected(expected.predictions),
-        "raw",
-      );
-      expectClose(
-        model.predict(matrix, input.num_rows),
-        flatExpected(expected.predictions_transformed),
-        "transformed",
-      );
+      expectPredictions(model, matrix, input.num_rows, {
+        raw: expected.predictions,
+        predict: expected.predictions_transformed,
+      });
     });
   });
 
@@ -89,9 +85,7 @@ describe("XGBoost JSON evaluator reproduces XGBoost 3.1.1 (reference fixtures)",
 
     it.each(splits)("matches raw margins on the %s rows", (split) => {
       const data = readJson<TrainingData>(`${dataBase}.${split}_data.json`);
-      const expected = readJson<{ predictions: Array<number | number[]> }>(
-        `${base}.${split}_predictions.json`,
-      );
+      const expected = readJson<{ predictions: RowValues }>(`${base}.${split}_predictions.json`);
       expect(model.numFeatures).toBe(data.num_features);
       const matrix = Float32Array.from(data.data, (v) => (v === null ? Number.NaN : v));
       const raw = model.predictRaw(matrix, data.num_rows);

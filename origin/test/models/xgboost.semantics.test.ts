@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { KERNEL_CHOICES } from "../../src/models/branch-free/branch-free-kernel.js";
 import { loadModel } from "../../src/models/load-model.js";
 import {
   syntheticMatrix,
@@ -98,7 +99,7 @@ describe("XGBoost split semantics", () => {
   it("scores identically on every kernel, for row counts that are not multiples of 4", () => {
     const json = syntheticXgboostJson({ trees: 40, depth: 5, features: 12, seed: 7 });
     const matrix = syntheticMatrix(203, 12, 9, 0.2);
-    const results = (["specialised", "shared", "walk"] as const).map((kernel) =>
+    const results = KERNEL_CHOICES.map((kernel) =>
       Array.from(
         new XgboostModel(parseXgboost(JSON.parse(json)), { kernel }).predictRaw(matrix, 203),
       ),

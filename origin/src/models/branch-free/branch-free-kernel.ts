@@ -8,7 +8,10 @@ import type { BranchFreeForest, ScoringRules } from "./branch-free-forest.js";
  * forests the branch-free layout cannot express always use. Tests check
  * that all three agree.
  */
-export type KernelChoice = "specialised" | "shared" | "walk";
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
+/** Every {@link KernelChoice}, for tests that check they all agree. */
+export const KERNEL_CHOICES = ["specialised", "shared", "walk"] as const;
 
 /** Adds every tree's leaf value to each row's outputs (`width` per row), trees in model order. */
 export type TreeKernel = (
