@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OriginRecommendationRequest } from "#shared/api/recommendations";
-import { ApiError } from "#shared/http/api-error";
 import { RulesPutRequest } from "#shared/rules/rules-config";
 import { rankCandidates } from "../../src/proxy/rank-candidates.js";
 import { MIN_POOL, recommend } from "../../src/recommend/recommend.js";
 import type { StoreTarget } from "../features/support/store-targets.js";
+import { apiRefusal } from "../support/api-refusal.js";
 import {
   ITEMS,
   type LadderWorld,
@@ -35,15 +35,6 @@ export function recommendSuite(target: StoreTarget): void {
       { surface: "home", k: 10, region: world.name("rg"), ...fields },
       `req-${world.id}-${requestNo}`,
     );
-  }
-
-  async function refusal(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${error}`);
-    return error;
   }
 
   describe(`fallback ladder (${target.name})`, () => {
@@ -273,7 +264,7 @@ export function recommendSuite(target: StoreTarget): void {
         features: world.features.server,
         experiments: world.experiments,
       };
-      const unknown = await refusal(
+      const unknown = await apiRefusal(
         rankCandidates(deps, { modelId: "nobody", candidates: ["x"], context }, "e1"),
       );
       expect([unknown.status, unknown.code, unknown.message]).toEqual([
@@ -281,7 +272,7 @@ export function recommendSuite(target: StoreTarget): void {
         "not_found",
         "no model nobody",
       ]);
-      const noSurfaceModel = await refusal(
+      const noSurfaceModel = await apiRefusal(
         rankCandidates(deps, { candidates: ["x"], context }, "e2"),
       );
       expect(noSurfaceModel.message).toBe("no modelId given and surface home has no model");
@@ -289,7 +280,7 @@ export function recommendSuite(target: StoreTarget): void {
         salt: "v",
         arms: [{ name: "ghost", modelId: model(), version: 99, weight: 1 }],
       });
-      const version = await refusal(
+      const version = await apiRefusal(
         rankCandidates(
           deps,
           { candidates: ["x"], context: { ...context, surface: "category" } },

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ApiError } from "#shared/http/api-error";
 import { recordKeys } from "../../../src/catalog/record-keys.js";
 import { loadModel } from "../../../src/models/load-model.js";
 import { ModelRegistry } from "../../../src/models/registry/model-registry.js";
@@ -9,6 +8,7 @@ import {
 } from "../../../src/models/synthetic/synthetic-forests.js";
 import type { StoreTarget } from "../../features/support/store-targets.js";
 import { type GraphWorld, openGraphWorld } from "../../proxy/support/graph-fixture.js";
+import { apiRefusal } from "../../support/api-refusal.js";
 
 /** Upload, versions, activate, rollback and hot pick-up, against one real store. */
 export function modelRegistrySuite(target: StoreTarget): void {
@@ -32,15 +32,6 @@ export function modelRegistrySuite(target: StoreTarget): void {
     await world?.close();
   });
 
-  async function refusal(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${error}`);
-    return error;
-  }
-
   describe(`model registry (${target.name})`, () => {
     it("stores the first version and activates it", async () => {
       const result = await registry.upload("ranker", { model: small, graph: world.graph });
@@ -57,7 +48,7 @@ export function modelRegistrySuite(target: StoreTarget): void {
     });
 
     it("refuses a model that does not load, a bad graph and a column count mismatch (.error)", async () => {
-      const bad = await refusal(
+      const bad = await apiRefusal(
         registry.upload("ranker", { model: { learner: {} }, graph: world.graph }),
       );
       expect(bad.status).toBe(400);
@@ -66,16 +57,16 @@ export function modelRegistrySuite(target: StoreTarget): void {
         ...world.graph,
         columns: [{ node: "item", feature: "cat" }, ...world.graph.columns.slice(1)],
       };
-      const badGraph = await refusal(registry.upload("ranker", { model: small, graph }));
+      const badGraph = await apiRefusal(registry.upload("ranker", { model: small, graph }));
       expect(badGraph.message).toBe(
         "graph: columns[0]: item.cat is a string feature; columns must be numbers (int, float, bool)",
       );
       const five = { ...linear, weights: [1, 2, 3, 4, 5] };
-      const mismatch = await refusal(
+      const mismatch = await apiRefusal(
         registry.upload("ranker", { model: five, graph: world.graph }),
       );
       expect(mismatch.message).toBe("graph.columns: 8 column(s), but the model takes 5 features");
-      const noModel = await refusal(registry.upload("ranker", { graph: world.graph }));
+      const noModel = await apiRefusal(registry.upload("ranker", { graph: world.graph }));
       expect(noModel.message).toContain("model");
       expect((await registry.head("ranker"))?.versions).toHaveLength(1);
     });
@@ -85,7 +76,7 @@ export function modelRegistrySuite(target: StoreTarget): void {
       expect(v2).toMatchObject({ version: 2, active: 1 });
       expect((await registry.activate("ranker", 2)).active).toBe(2);
       expect((await registry.resolve("ranker"))?.model.format).toBe("linear-json");
-      const missing = await refusal(registry.activate("ranker", 9));
+      const missing = await apiRefusal(registry.activate("ranker", 9));
       expect([missing.status, missing.message]).toEqual([404, "model ranker has no version 9"]);
       const back = await registry.rollback("ranker");
       expect(back.active).toBe(1);
@@ -104,10 +95,10 @@ export function modelRegistrySuite(target: StoreTarget): void {
 
     it("answers 404 for an unknown model and 409 when there is nothing to roll back to", async () => {
       expect(await registry.resolve("nobody")).toBeNull();
-      expect((await refusal(registry.activate("nobody", 1))).status).toBe(404);
-      expect((await refusal(registry.rollback("nobody"))).status).toBe(404);
+      expect((await apiRefusal(registry.activate("nobody", 1))).status).toBe(404);
+      expect((await apiRefusal(registry.rollback("nobody"))).status).toBe(404);
       await registry.upload("single", { model: small, graph: world.graph });
-      const none = await refusal(registry.rollback("single"));
+      const none = await apiRefusal(registry.rollback("single"));
       expect([none.status, none.code]).toEqual([409, "conflict"]);
     });
 
@@ -122,7 +113,7 @@ export function modelRegistrySuite(target: StoreTarget): void {
       expect(await registry.resolveVersion("pinned", 2)).toBe(v2);
       expect((await registry.resolve("pinned"))?.version).toBe(1);
       expect(await registry.resolveVersion("nobody", 1)).toBeNull();
-      const missing = await refusal(registry.resolveVersion("pinned", 7));
+      const missing = await apiRefusal(registry.resolveVersion("pinned", 7));
       expect([missing.status, missing.message]).toEqual([404, "model pinned has no version 7"]);
     });
 
