@@ -7,12 +7,12 @@ import { type OriginProcess, startOriginProcess } from "../../../scripts/lib/ori
 import { createEventLog } from "../../src/events/event-log.js";
 import { runTag, viewEvent } from "../events/support/events.js";
 import { viewsCounted } from "../events/support/feature-reads.js";
-import { signedPost } from "../support/origin-requests.js";
 import {
   describeEachStore,
   openVariantEventLogStore,
   openVariantStore,
 } from "../events/support/store-variants.js";
+import { signedPost } from "../support/origin-requests.js";
 
 const SECRET = "crash-test-signing-secret";
 const PATH = "/internal/events";
@@ -86,26 +86,46 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     }
   }
 
+  /**
+   * Delivers `events` to an origin that kills itself (SIGKILL, like a power
+   * cut) at `failpoint`; returns the answer, if one got out before the kill.
+   */
+  async function crashDuring(
+    failpoint: string,
+    events: ShopperEvent[],
+  ): Promise<InternalEventsResponse | null> {
+    const doomed = await start({ ORIGIN_FAILPOINT: failpoint });
+    const answer = await deliver(doomed, events);
+    await exited(doomed);
+    expect(doomed.child.signalCode).toBe("SIGKILL");
+    return answer;
+  }
+
+  /**
+   * Restarts after a crash: the new process applies what was logged until
+   * `item` counts `views`, without redelivery; a redelivery of `events` is
+   * then all duplicates, and stopping changes nothing.
+   */
+  async function expectRecovered(item: string, events: ShopperEvent[], views: number) {
+    const restarted = await start();
+    await expectCounted(item, views);
+    expect(await deliver(restarted, events)).toEqual({
+      applied: 0,
+      duplicates: events.length,
+      rejected: [],
+    });
+    await restarted.stop();
+    expect(await counted(item)).toBe(views);
+  }
+
   it(
     "applies a logged batch after a restart without redelivery, and a redelivery changes nothing",
     async () => {
       const item = `it-${tag}-log`;
       const events = Array.from({ length: 40 }, () => viewEvent({ itemIds: [item], region }));
-      const doomed = await start({ ORIGIN_FAILPOINT: "exit-after-event-log" });
-      expect(await deliver(doomed, events)).toBeNull();
-      await exited(doomed);
-      expect(doomed.child.signalCode).toBe("SIGKILL");
+      expect(await crashDuring("exit-after-event-log", events)).toBeNull();
       expect(await logStatus(events[0]?.id as string)).toBe("pending");
-
-      const restarted = await start();
-      await expectCounted(item, 40);
-      expect(await deliver(restarted, events)).toEqual({
-        applied: 0,
-        duplicates: 40,
-        rejected: [],
-      });
-      await restarted.stop();
-      expect(await counted(item)).toBe(40);
+      await expectRecovered(item, events, 40);
     },
     CRASH_TEST_TIMEOUT_MS,
   );
@@ -115,18 +135,14 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     async () => {
       const item = `it-${tag}-ack`;
       const events = Array.from({ length: 40 }, () => viewEvent({ itemIds: [item], region }));
-      const doomed = await start({ ORIGIN_FAILPOINT: "exit-before-apply" });
-      expect(await deliver(doomed, events)).toEqual({ applied: 40, duplicates: 0, rejected: [] });
-      await exited(doomed);
-      expect(doomed.child.signalCode).toBe("SIGKILL");
+      expect(await crashDuring("exit-before-apply", events)).toEqual({
+        applied: 40,
+        duplicates: 0,
+        rejected: [],
+      });
       expect(await counted(item)).toBe(0);
       expect(await logStatus(events[39]?.id as string)).toBe("pending");
-
-      const restarted = await start();
-      await expectCounted(item, 40);
-      expect(await deliver(restarted, events)).toMatchObject({ applied: 0, duplicates: 40 });
-      await restarted.stop();
-      expect(await counted(item)).toBe(40);
+      await expectRecovered(item, events, 40);
       expect(await logStatus(events[0]?.id as string)).toBe("applied");
     },
     CRASH_TEST_TIMEOUT_MS,
@@ -137,16 +153,10 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     async () => {
       const item = `it-${tag}-apply`;
       const events = Array.from({ length: 10 }, () => viewEvent({ itemIds: [item], region }));
-      const doomed = await start({ ORIGIN_FAILPOINT: "exit-after-apply" });
       // Acknowledged or not (the kill can beat the answer out), the batch is logged.
-      await deliver(doomed, events);
-      await exited(doomed);
-      const restarted = await start();
+      await crashDuring("exit-after-apply", events);
       // At least once, never lost: see docs/features.md "Delivery guarantees".
-      await expectCounted(item, 20);
-      expect(await deliver(restarted, events)).toMatchObject({ applied: 0, duplicates: 10 });
-      await restarted.stop();
-      expect(await counted(item)).toBe(20);
+      await expectRecovered(item, events, 20);
     },
     CRASH_TEST_TIMEOUT_MS,
   );
