@@ -7,9 +7,9 @@ import { expectErrorResponse as expectError } from "../../../shared/test/support
 import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { createEventLog } from "../../src/events/event-log.js";
 import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
+import { signedPost } from "../support/origin-requests.js";
 import { runTag, viewEvent } from "./support/events.js";
 import { featureSnapshot, viewsCounted } from "./support/feature-reads.js";
-import { signedPost } from "../support/origin-requests.js";
 import { describeEachStore } from "./support/store-variants.js";
 import { testProcessor } from "./support/test-processor.js";
 
