@@ -8,8 +8,15 @@ import {
 import { inferenceCacheKey } from "../cache/cache-key.js";
 import type { CacheWindows } from "../cache/cache-windows.js";
 import type { Computed, ComputeInput, InferenceCache } from "../cache/inference-cache.js";
+import { coldStartList } from "./cold-start.js";
 import { Deadline, within } from "./deadline.js";
-import { lensOfSources, type ModelPicker, type PipelinePorts, type SessionView } from "./ports.js";
+import {
+  lensOfSources,
+  type ModelPicker,
+  type PipelinePorts,
+  type RerankInput,
+  type SessionView,
+} from "./ports.js";
 import { StageTimings } from "./stage-timings.js";
 
 /** What the inference cache holds: a finished list and how it was made. */
@@ -192,7 +199,9 @@ interface ListResult {
 /**
  * Edge retrieval, then the origin re-rank with the time left minus a margin;
  * the fallback ladder when the origin fails or is late: the edge's own
- * ranking, else the last cached list, else regional trending, else empty.
+ * ranking, else the last cached list, else regional trending, else (nothing
+ * held yet: a cold start) the first of the origin's ladder and the trending
+ * load, waited for past the budget, else empty.
  */
 async function computeList(
   input: RecommendInput,
@@ -226,6 +235,24 @@ async function computeList(
   );
   const candidates = retrieved?.candidates ?? [];
 
+  const rerankInput: RerankInput = {
+    surface: input.surface,
+    k: input.k,
+    region: input.region,
+    // A list cached for the region's anonymous segment must not be personal to one session,
+    // but the origin still assigns the experiment arm by it, as the key did.
+    ...(input.userId !== undefined || session.version > 0
+      ? { sessionId: input.sessionId }
+      : { experimentUnit: input.sessionId }),
+    userId: input.userId,
+    itemId: input.itemId,
+    ...(candidates.length > 0
+      ? { candidates: candidates.slice(0, RERANK_CANDIDATES).map((c) => c.id) }
+      : {}),
+    ...(session.recentItems.length > 0
+      ? { recentItems: session.recentItems.slice(0, MAX_RECENT_ITEMS) }
+      : {}),
+  };
   let originFailure: string;
   const originMs = Math.floor(deadline.remainingMs() - ORIGIN_MARGIN_MS);
   if (originMs >= MIN_ORIGIN_MS) {
@@ -233,27 +260,7 @@ async function computeList(
       const answer = await timings.time("origin", async () => {
         // The client aborts at `originMs`; the race also bounds a port that would not.
         const answered = await within(
-          ports.rerank(
-            {
-              surface: input.surface,
-              k: input.k,
-              region: input.region,
-              // A list cached for the region's anonymous segment must not be personal to one session,
-              // but the origin still assigns the experiment arm by it, as the key did.
-              ...(input.userId !== undefined || session.version > 0
-                ? { sessionId: input.sessionId }
-                : { experimentUnit: input.sessionId }),
-              userId: input.userId,
-              itemId: input.itemId,
-              ...(candidates.length > 0
-                ? { candidates: candidates.slice(0, RERANK_CANDIDATES).map((c) => c.id) }
-                : {}),
-              ...(session.recentItems.length > 0
-                ? { recentItems: session.recentItems.slice(0, MAX_RECENT_ITEMS) }
-                : {}),
-            },
-            { requestId: input.requestId, timeoutMs: originMs },
-          ),
+          ports.rerank(rerankInput, { requestId: input.requestId, timeoutMs: originMs }),
           originMs + ORIGIN_MARGIN_MS,
         );
         if (!answered) throw new Error(`origin did not answer within ${originMs} ms`);
@@ -306,5 +313,11 @@ async function computeList(
     id,
     score: trending?.scores[i] ?? 0,
   }));
-  return degraded({ items, lens: "business" }, trending?.updatedAt ?? Date.now(), "edge");
+  if (items.length > 0) {
+    return degraded({ items, lens: "business" }, trending?.updatedAt ?? Date.now(), "edge");
+  }
+  // Nothing held at all (a brand-new isolate or region): worth a late answer rather than none.
+  const cold = await timings.time("cold", () => coldStartList(ports, rerankInput, input.requestId));
+  if (cold) return degraded(cold.value, cold.computedAt, cold.tier);
+  return degraded({ items, lens: "business" }, Date.now(), "edge");
 }

@@ -1,5 +1,5 @@
 /** Stages of the recommendation pipeline, in the order they run. */
-export type Stage = "session" | "cache" | "hot" | "retrieval" | "origin" | "total";
+export type Stage = "session" | "cache" | "hot" | "retrieval" | "origin" | "cold" | "total";
 
 /**
  * Per-stage durations of one request, rendered as a `Server-Timing` header
