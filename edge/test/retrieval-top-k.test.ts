@@ -1,27 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { createRandom } from "#shared/random/prng";
 import { decodePool, encodePool, type RetrievalPool } from "#shared/retrieval/pool-codec";
 import { topKByDot } from "../src/retrieval/top-k-dot.js";
 
-/** Deterministic pseudo-random numbers (mulberry32): failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(next: () => number): number {
-  return Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
-}
-
 /** Ids padded so input order is id order: pool indices equal the reference's. */
 function randomPool(count: number, dim: number, seed: number) {
-  const next = random(seed);
-  const vectors = Float32Array.from({ length: count * dim }, () => gaussian(next));
+  const { gaussian } = createRandom(seed);
+  const vectors = Float32Array.from({ length: count * dim }, gaussian);
   const ids = Array.from({ length: count }, (_, i) => `i${String(i).padStart(6, "0")}`);
   return { ids, dim, vectors };
 }
@@ -54,10 +39,8 @@ describe("topKByDot against a brute-force float reference", () => {
   const source = randomPool(count, dim, 7);
   const float32 = decodePool(encodePool({ ...source, encoding: "float32" }));
   const int8 = decodePool(encodePool(source));
-  const next = random(99);
-  const queries = Array.from({ length: 10 }, () =>
-    Float32Array.from({ length: dim }, () => gaussian(next)),
-  );
+  const { gaussian } = createRandom(99);
+  const queries = Array.from({ length: 10 }, () => Float32Array.from({ length: dim }, gaussian));
 
   it("finds exactly the reference's top K over a float32 pool, best first", () => {
     for (const query of queries) {

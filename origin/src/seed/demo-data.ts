@@ -1,5 +1,5 @@
+import { createRandom } from "#shared/random/prng";
 import { TAXONOMY } from "./catalog-taxonomy.js";
-import { createRandom } from "./prng.js";
 
 /** Bump when the generator changes, so `npm run dev` reseeds instead of reusing stale data. */
 export const DEMO_DATA_VERSION = 2;

@@ -1,4 +1,8 @@
-/** mulberry32: a tiny deterministic PRNG, so the demo data is the same on every machine. */
+/**
+ * mulberry32: a tiny deterministic PRNG, so the origin's demo data and
+ * synthetic models are the same on every machine and randomised tests on
+ * either side reproduce their failures.
+ */
 export function createRandom(seed: number) {
   let state = seed >>> 0;
   const next = (): number => {

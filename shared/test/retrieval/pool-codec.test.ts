@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createRandom } from "../../src/random/prng.js";
 import {
   decodePool,
   encodePool,
@@ -7,20 +8,8 @@ import {
   type RetrievalPool,
 } from "../../src/retrieval/pool-codec.js";
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomVectors(count: number, dim: number, seed = 1): Float32Array {
-  const next = random(seed);
+  const { next } = createRandom(seed);
   return Float32Array.from({ length: count * dim }, () => next() * 2 - 1);
 }
 

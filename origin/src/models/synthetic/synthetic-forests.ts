@@ -1,4 +1,4 @@
-import { createRandom } from "../../seed/prng.js";
+import { createRandom } from "#shared/random/prng";
 
 export interface SyntheticForestOptions {
   trees: number;
