@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { HotWireEntry } from "#shared/hot/hot-contract";
 import type { EdgeBindings } from "../src/env.js";
 import { createHotLayer } from "../src/hot/hot-layer.js";
 import { MemoryTier } from "../src/hot/memory-tier.js";
@@ -12,6 +13,22 @@ const PATIENT = { pullWaitMs: 20_000 };
 
 function regionStore(name: string): DurableObjectStub<RegionHotStore> {
   return bindings.HOT_STORE.get(bindings.HOT_STORE.idFromName(name));
+}
+
+/** An item entry as if published long ago: updated and observed at the epoch. */
+function itemEntry(id: string, value: Record<string, unknown>, version = 1): HotWireEntry {
+  return { kind: "item", id, value, version, updatedAt: 1, observedAt: 1 };
+}
+
+/** Pretends the region store received entry `id` at `storedAt` (how its age is measured). */
+async function backdate(
+  store: DurableObjectStub<RegionHotStore>,
+  storedAt: number,
+  id: string,
+): Promise<void> {
+  await runInDurableObject(store, (_, state) => {
+    state.storage.sql.exec("UPDATE entries SET stored_at = ? WHERE id = ?", storedAt, id);
+  });
 }
 
 describe("memory tier (isolate LRU)", () => {
@@ -133,14 +150,7 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
   it("origin down: serves what the region store holds, stale, and never throws", async () => {
     const store = regionStore("down-test");
     await store.putMany([
-      {
-        kind: "item",
-        id: "i00001",
-        value: { category: "held", brand: "b", price: 1, inStock: true },
-        version: 7,
-        updatedAt: 1,
-        observedAt: 1,
-      },
+      itemEntry("i00001", { category: "held", brand: "b", price: 1, inStock: true }, 7),
     ]);
     await runInDurableObject(store, (instance, state) => {
       // This store's origin is a closed port, and everything it holds is past the bound.
@@ -159,18 +169,8 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
 
   it("prunes entries no read or publish confirmed for a day, keeping the rest", async () => {
     const store = regionStore("prune-test");
-    const entry = (id: string) => ({
-      kind: "item" as const,
-      id,
-      value: { price: 1 },
-      version: 1,
-      updatedAt: 1,
-      observedAt: 1,
-    });
-    await store.putMany([entry("old"), entry("recent")]);
-    await runInDurableObject(store, (_, state) => {
-      state.storage.sql.exec("UPDATE entries SET stored_at = 0 WHERE id = 'old'");
-    });
+    await store.putMany([itemEntry("old", { price: 1 }), itemEntry("recent", { price: 1 })]);
+    await backdate(store, 0, "old");
     expect(await runDurableObjectAlarm(store)).toBe(true);
     const ids = await runInDurableObject(store, (_, state) =>
       state.storage.sql
@@ -185,24 +185,12 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
     const store = regionStore("edge-test");
     // A value the origin never had, as if published long ago and every later publish was lost.
     await store.putMany([
-      {
-        kind: "item",
-        id: "i00050",
-        value: { category: "stale", brand: "b", price: -1, inStock: true },
-        version: 1,
-        updatedAt: 1,
-        observedAt: 1,
-      },
+      itemEntry("i00050", { category: "stale", brand: "b", price: -1, inStock: true }),
     ]);
     const [held] = await store.getMany("item", ["i00050"], { waitMs: 20_000 });
     expect(JSON.parse(held?.valueJson ?? "null")).toMatchObject({ category: "stale" });
     // Past HOT_FRESHNESS_MS - HOT_MEMORY_STALE_MS (4 s): the next read asks the origin first.
-    await runInDurableObject(store, (_, state) => {
-      state.storage.sql.exec(
-        "UPDATE entries SET stored_at = ? WHERE id = 'i00050'",
-        Date.now() - 4_500,
-      );
-    });
+    await backdate(store, Date.now() - 4_500, "i00050");
     const [fresh] = await store.getMany("item", ["i00050"], { waitMs: 20_000 });
     expect(JSON.parse(fresh?.valueJson ?? "null")).toMatchObject({ price: expect.any(Number) });
     expect(JSON.parse(fresh?.valueJson ?? "null").category).not.toBe("stale");
@@ -211,21 +199,9 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
   it("serves an entry past half the bound at once and refreshes it in the background", async () => {
     const store = regionStore("edge-test");
     await store.putMany([
-      {
-        kind: "item",
-        id: "i00051",
-        value: { category: "aging", brand: "b", price: -1, inStock: true },
-        version: 1,
-        updatedAt: 1,
-        observedAt: 1,
-      },
+      itemEntry("i00051", { category: "aging", brand: "b", price: -1, inStock: true }),
     ]);
-    await runInDurableObject(store, (_, state) => {
-      state.storage.sql.exec(
-        "UPDATE entries SET stored_at = ? WHERE id = 'i00051'",
-        Date.now() - 3_000,
-      );
-    });
+    await backdate(store, Date.now() - 3_000, "i00051");
     const [served] = await store.getMany("item", ["i00051"], { waitMs: 20_000 });
     expect(JSON.parse(served?.valueJson ?? "null")).toMatchObject({ category: "aging" });
     // The refresh the read started lands without anyone waiting for it.
