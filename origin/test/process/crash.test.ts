@@ -49,6 +49,11 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     });
   }
 
+  /** `count` fresh view events of `item` in this file's region. */
+  function viewsOf(item: string, count: number): ShopperEvent[] {
+    return Array.from({ length: count }, () => viewEvent({ itemIds: [item], region }));
+  }
+
   /** One delivery as the queue consumer makes it: the parsed answer, or `null` if not acknowledged. */
   async function deliver(
     origin: OriginProcess,
@@ -122,7 +127,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     "applies a logged batch after a restart without redelivery, and a redelivery changes nothing",
     async () => {
       const item = `it-${tag}-log`;
-      const events = Array.from({ length: 40 }, () => viewEvent({ itemIds: [item], region }));
+      const events = viewsOf(item, 40);
       expect(await crashDuring("exit-after-event-log", events)).toBeNull();
       expect(await logStatus(events[0]?.id as string)).toBe("pending");
       await expectRecovered(item, events, 40);
@@ -134,7 +139,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     "applies an acknowledged but unapplied batch after a restart, once, without redelivery",
     async () => {
       const item = `it-${tag}-ack`;
-      const events = Array.from({ length: 40 }, () => viewEvent({ itemIds: [item], region }));
+      const events = viewsOf(item, 40);
       expect(await crashDuring("exit-before-apply", events)).toEqual({
         applied: 40,
         duplicates: 0,
@@ -152,7 +157,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     "re-applies a batch when the origin dies after writing features but before marking it (the documented window)",
     async () => {
       const item = `it-${tag}-apply`;
-      const events = Array.from({ length: 10 }, () => viewEvent({ itemIds: [item], region }));
+      const events = viewsOf(item, 10);
       // Acknowledged or not (the kill can beat the answer out), the batch is logged.
       await crashDuring("exit-after-apply", events);
       // At least once, never lost: see docs/features.md "Delivery guarantees".
@@ -165,9 +170,7 @@ describeEachStore("origin crash between receiving and acknowledging events", (va
     "loses nothing acknowledged when killed at random under a stream of deliveries",
     async () => {
       const item = `it-${tag}-rand`;
-      const batches = Array.from({ length: 60 }, () =>
-        Array.from({ length: 25 }, () => viewEvent({ itemIds: [item], region })),
-      );
+      const batches = Array.from({ length: 60 }, () => viewsOf(item, 25));
       const acked = new Set<number>();
       let next = 0;
       for (let kill = 0; kill < 3; kill++) {
