@@ -1,16 +1,18 @@
-import type {
-  FeatureGroupRequest,
-  FeatureLogContext,
-  FeatureStatus,
-} from "#shared/features/serving";
+import type { FeatureGroupRequest, FeatureStatus } from "#shared/features/serving";
 import { KEY_PART_SEPARATOR } from "../features/layout.js";
-import type { ServedGroup, ServedRow } from "../features/serving/feature-server.js";
+import {
+  HAS_NUMBER,
+  type ServedColumns,
+  STATUS_MASK,
+  STATUS_MISSING,
+  STATUS_PRESENT,
+} from "../features/serving/serve-columns.js";
 import type { ServedValue } from "../features/values.js";
 import type { FeatureRef, GraphPlan } from "./compile-graph.js";
 
 /** What the executor needs of the feature server (`FeatureServer` in production). */
 export interface FeatureSource {
-  get(groups: readonly FeatureGroupRequest[], log?: FeatureLogContext): Promise<ServedGroup[]>;
+  getColumns(groups: readonly FeatureGroupRequest[]): Promise<ServedColumns[]>;
 }
 
 /** The request inputs a graph reads besides the candidates. */
@@ -35,7 +37,7 @@ export interface GraphResult {
   rows: number;
   columns: readonly string[];
   status: ColumnStatusCounts[];
-  /** Batched reads issued (one `FeatureServer.get` per level that had keys to read). */
+  /** Batched reads issued (one `FeatureServer.getColumns` per level that had keys to read). */
   reads: number;
 }
 
@@ -44,13 +46,27 @@ const MAX_DERIVED_KEY_PART = 256;
 
 const STATUS_NAMES: readonly FeatureStatus[] = ["present", "default", "expired", "missing"];
 
+/** Where a node's row is: `(batch << ROW_BITS) | row` in its entity's batches; `-1` = no row. */
+const ROW_BITS = 16;
+const ROW_MASK = (1 << ROW_BITS) - 1;
+
+/** One entity's reads so far: its served batches and, per key read, where its row is. */
+interface EntityRows {
+  batches: ServedColumns[];
+  at: Map<string, number>;
+}
+
 /**
  * Runs a compiled graph for one rank request: each level is one
- * `FeatureServer.get` (one batched read per entity, entities concurrently),
- * a key already read by an earlier level or another node is never read
- * again, and the columns are written into one row-major Float32Array.
- * A cell whose value is not present takes the column's declared default,
- * else the feature's own default, else `NaN` (the model's missing value).
+ * `FeatureServer.getColumns` (one batched read per entity, entities
+ * concurrently), a key already read by an earlier level or another node is
+ * never read again, and the columns are written into one row-major
+ * Float32Array. A cell whose value is not present takes the column's
+ * declared default, else the feature's own default, else `NaN` (the
+ * model's missing value). Entity rows are kept as the server's columns
+ * (numbers unboxed, no object per row): a 200-candidate read allocates a
+ * fraction of what rows of boxed values did, so fewer young-generation
+ * collections land inside a request.
  */
 export async function executeGraph(
   plan: GraphPlan,
@@ -59,15 +75,18 @@ export async function executeGraph(
   context: GraphContext,
 ): Promise<GraphResult> {
   const rows = candidates.length;
-  const read = plan.entities.map(() => new Map<string, ServedRow>());
-  // Per node, per row slot (one slot for request-level nodes): the entity row, or null.
-  const nodeRows: (ServedRow | null)[][] = plan.nodes.map((n) =>
-    new Array(n.perCandidate ? rows : 1).fill(null),
+  const read: EntityRows[] = plan.entities.map(() => ({ batches: [], at: new Map() }));
+  // Per node, per row slot (one slot for request-level nodes): where its entity row is, or -1.
+  const nodeRows: Int32Array[] = plan.nodes.map((n) =>
+    new Int32Array(n.perCandidate ? rows : 1).fill(-1),
   );
   const valueAt = (ref: FeatureRef, r: number): ServedValue | null => {
-    const slots = nodeRows[ref.node] as (ServedRow | null)[];
-    const row = slots.length === 1 ? slots[0] : slots[r];
-    return row ? (row.values[ref.featureIndex] ?? null) : null;
+    const slots = nodeRows[ref.node] as Int32Array;
+    const at = slots[slots.length === 1 ? 0 : r] as number;
+    if (at < 0) return null;
+    const node = plan.nodes[ref.node] as GraphPlan["nodes"][number];
+    const batch = (read[node.entity] as EntityRows).batches[at >>> ROW_BITS] as ServedColumns;
+    return batch.values[ref.featureIndex]?.[at & ROW_MASK] ?? null;
   };
   let reads = 0;
 
@@ -77,7 +96,7 @@ export async function executeGraph(
     const requested: number[] = [];
     for (const group of level) {
       const fetch = plan.entities[group.entity] as GraphPlan["entities"][number];
-      const known = read[group.entity] as Map<string, ServedRow>;
+      const known = (read[group.entity] as EntityRows).at;
       const pending = new Set<string>();
       for (const n of group.nodes) {
         const node = plan.nodes[n] as GraphPlan["nodes"][number];
@@ -97,20 +116,24 @@ export async function executeGraph(
     }
     if (requests.length > 0) {
       reads++;
-      const served = await source.get(requests);
+      const served = await source.getColumns(requests);
       served.forEach((group, g) => {
-        const known = read[requested[g] as number] as Map<string, ServedRow>;
-        for (const row of group.rows) known.set(row.key, row);
+        const entity = read[requested[g] as number] as EntityRows;
+        const batch = entity.batches.length << ROW_BITS;
+        entity.batches.push(group);
+        group.keys.forEach((key, row) => {
+          entity.at.set(key, batch | row);
+        });
       });
     }
     for (const group of level) {
-      const known = read[group.entity] as Map<string, ServedRow>;
+      const known = (read[group.entity] as EntityRows).at;
       for (const n of group.nodes) {
         const keys = nodeKeys[n] as (string | null)[];
-        const slots = nodeRows[n] as (ServedRow | null)[];
+        const slots = nodeRows[n] as Int32Array;
         for (let r = 0; r < keys.length; r++) {
           const key = keys[r];
-          slots[r] = key == null ? null : (known.get(key) ?? null);
+          slots[r] = key == null ? -1 : (known.get(key) ?? -1);
         }
       }
     }
@@ -121,26 +144,17 @@ export async function executeGraph(
   const matrix = new Float32Array(rows * width);
   // Per column, how many cells were present, defaulted, expired, missing: counts[c * 4 + status].
   const counts = new Uint32Array(width * 4);
-  const noRows: (ServedRow | null)[] = [];
-  const slotsOf = columns.map((column) =>
-    column.kind === "feature" ? (nodeRows[column.node] ?? noRows) : noRows,
-  );
+  const cells = columns.map((column) => cellsOf(column, plan, read, nodeRows));
   // Row by row: a row's few entity rows stay in cache across its columns
   // (column by column touched 200 rows' arrays per column, ~3x slower).
   for (let r = 0; r < rows; r++) {
     const base = r * width;
     for (let c = 0; c < width; c++) {
-      const column = columns[c] as GraphPlan["columns"][number];
+      const cell = cells[c] as Cells;
       const status =
-        column.kind === "feature"
-          ? featureCell(matrix, base + c, column, rowAt(slotsOf[c] as (ServedRow | null)[], r))
-          : dotCell(
-              matrix,
-              base + c,
-              column,
-              rowAt(nodeRows[column.a.node] ?? noRows, r),
-              rowAt(nodeRows[column.b.node] ?? noRows, r),
-            );
+        cell.b === null
+          ? featureCell(matrix, base + c, cell, r)
+          : dotCell(matrix, base + c, cell, r);
       (counts[c * 4 + status] as number)++;
     }
   }
@@ -159,53 +173,92 @@ export async function executeGraph(
   };
 }
 
-/** A status's place in `STATUS_NAMES`, without a keyed lookup per cell. */
-function statusIndex(status: FeatureStatus | undefined): number {
-  return status === "present" ? 0 : status === "default" ? 1 : status === "expired" ? 2 : 3;
+/** One feature reference of a column, resolved to its node's row slots and its entity's batches. */
+interface CellSource {
+  slots: Int32Array;
+  batches: ServedColumns[];
+  featureIndex: number;
+  /** Features per row in the entity's batches (the stride of `numbers` and `status`). */
+  width: number;
 }
 
-/** The entity row a node gives matrix row `r` (request-level nodes have one slot for every row). */
-function rowAt(slots: readonly (ServedRow | null)[], r: number): ServedRow | null {
-  return (slots.length === 1 ? slots[0] : slots[r]) ?? null;
+/** A column's sources: `a` alone for a feature column, `a` and `b` for a dot product. */
+interface Cells {
+  a: CellSource;
+  b: CellSource | null;
+  default: number;
+}
+
+function cellsOf(
+  column: GraphPlan["columns"][number],
+  plan: GraphPlan,
+  read: readonly EntityRows[],
+  nodeRows: readonly Int32Array[],
+): Cells {
+  const source = (ref: FeatureRef): CellSource => {
+    const node = plan.nodes[ref.node] as GraphPlan["nodes"][number];
+    return {
+      slots: nodeRows[ref.node] as Int32Array,
+      batches: (read[node.entity] as EntityRows).batches,
+      featureIndex: ref.featureIndex,
+      width: (plan.entities[node.entity] as GraphPlan["entities"][number]).features.length,
+    };
+  };
+  return column.kind === "feature"
+    ? { a: source(column), b: null, default: column.default }
+    : { a: source(column.a), b: source(column.b), default: column.default };
+}
+
+/** Where source `s` has matrix row `r`'s entity row (`(batch << ROW_BITS) | row`), or -1. */
+function rowOf(s: CellSource, r: number): number {
+  return s.slots[s.slots.length === 1 ? 0 : r] as number;
+}
+
+/** The status byte of source `s` at a located row (`STATUS_MISSING` where there is none). */
+function statusByte(s: CellSource, at: number): number {
+  if (at < 0) return STATUS_MISSING;
+  const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
+  return batch.status[(at & ROW_MASK) * s.width + s.featureIndex] as number;
 }
 
 /** Writes one feature cell (its value, or the declared default unless present); returns its status. */
-function featureCell(
-  matrix: Float32Array,
-  at: number,
-  column: Extract<GraphPlan["columns"][number], { kind: "feature" }>,
-  row: ServedRow | null,
-): number {
-  const status = row === null ? 3 : statusIndex(row.status[column.featureIndex]);
-  let value = column.default;
+function featureCell(matrix: Float32Array, index: number, cell: Cells, r: number): number {
+  const s = cell.a;
+  const at = rowOf(s, r);
+  const byte = statusByte(s, at);
+  const status = byte & STATUS_MASK;
+  let value = cell.default;
   // A declared default (not NaN) replaces anything not present; otherwise a stale value still counts.
-  if (status === 0 || Number.isNaN(value)) {
-    const served = row === null ? null : row.values[column.featureIndex];
-    if (typeof served === "number") value = served;
-    else if (typeof served === "boolean") value = served ? 1 : 0;
+  if ((byte & HAS_NUMBER) !== 0 && (status === STATUS_PRESENT || Number.isNaN(value))) {
+    const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
+    value = batch.numbers[(at & ROW_MASK) * s.width + s.featureIndex] as number;
   }
-  matrix[at] = value;
+  matrix[index] = value;
   return status;
 }
 
+/** The served vector of source `s` at a located row, if it is one. */
+function vectorAt(s: CellSource, at: number): Float32Array | null {
+  if (at < 0) return null;
+  const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
+  const value = batch.values[s.featureIndex]?.[at & ROW_MASK];
+  return value instanceof Float32Array ? value : null;
+}
+
 /** A dot-product cell: the worse status of its two vectors decides, as for a plain cell. */
-function dotCell(
-  matrix: Float32Array,
-  at: number,
-  column: Extract<GraphPlan["columns"][number], { kind: "dot" }>,
-  rowA: ServedRow | null,
-  rowB: ServedRow | null,
-): number {
-  const sa = rowA === null ? 3 : statusIndex(rowA.status[column.a.featureIndex]);
-  const sb = rowB === null ? 3 : statusIndex(rowB.status[column.b.featureIndex]);
-  const status = Math.max(sa, sb);
-  let value = column.default;
-  if (status === 0 || Number.isNaN(value)) {
-    const a = rowA === null ? null : rowA.values[column.a.featureIndex];
-    const b = rowB === null ? null : rowB.values[column.b.featureIndex];
-    if (a instanceof Float32Array && b instanceof Float32Array) value = dot(a, b);
+function dotCell(matrix: Float32Array, index: number, cell: Cells, r: number): number {
+  const a = cell.a;
+  const b = cell.b as CellSource;
+  const atA = rowOf(a, r);
+  const atB = rowOf(b, r);
+  const status = Math.max(statusByte(a, atA) & STATUS_MASK, statusByte(b, atB) & STATUS_MASK);
+  let value = cell.default;
+  if (status === STATUS_PRESENT || Number.isNaN(value)) {
+    const va = vectorAt(a, atA);
+    const vb = vectorAt(b, atB);
+    if (va !== null && vb !== null) value = dot(va, vb);
   }
-  matrix[at] = value;
+  matrix[index] = value;
   return status;
 }
 

@@ -4,6 +4,7 @@ import { recordKeys } from "../../src/catalog/record-keys.js";
 import { featureRecordKey, regionalBin, WRITTEN_AT_BIN } from "../../src/features/layout.js";
 import { FeatureRegistry } from "../../src/features/registry/feature-registry.js";
 import { FeatureServer } from "../../src/features/serving/feature-server.js";
+import { HAS_NUMBER, STATUS_MASK } from "../../src/features/serving/serve-columns.js";
 import {
   type FeatureWriteContext,
   writeFeatures,
@@ -263,6 +264,55 @@ export function featurePlatformSuite(target: StoreTarget): void {
       clock = ts + 61_000;
       row = (await serve(["k3"], ["fresh"]))?.rows;
       expect(row?.[0]).toMatchObject({ values: [-1], status: ["expired"], ageMs: [61_000] });
+    });
+
+    it("serves the same values and statuses column-wise (graph executor) as row-wise", async () => {
+      const features = ["count", "score", "active", "label", "tags", "emb", "weights", "fresh"];
+      const ts = clock;
+      await writeFeatures(writer, product, [
+        {
+          key: "c1",
+          values: {
+            count: 3,
+            score: 1.5,
+            active: true,
+            label: "bag",
+            tags: ["t"],
+            emb: [1, 2, 3, 4],
+            weights: { a: 1 },
+            fresh: 2.5,
+          },
+          ts,
+        },
+        // Written past the TTL of `fresh`: expired, served as its default.
+        { key: "c2", values: { score: -0.5, active: false, fresh: 7 }, ts: ts - 61_000 },
+      ]);
+      const keysToRead = ["c1", "c2", "c-absent"];
+      const rows = (await serve(keysToRead, features))?.rows ?? [];
+      const [columns] = await server.getColumns([{ entity: product, keys: keysToRead, features }]);
+      if (!columns) throw new Error("no columns served");
+      expect(columns.keys).toEqual(keysToRead);
+      const statusNames = ["present", "default", "expired", "missing"];
+      const numeric = new Set(["count", "score", "active", "fresh"]);
+      rows.forEach((row, r) => {
+        features.forEach((feature, f) => {
+          const byte = columns.status[r * features.length + f] as number;
+          const served = row.values[f];
+          expect(statusNames[byte & STATUS_MASK], `${row.key}.${feature}`).toBe(row.status[f]);
+          const isNumber = typeof served === "number" || typeof served === "boolean";
+          expect((byte & HAS_NUMBER) !== 0, `${row.key}.${feature} has a number`).toBe(isNumber);
+          if (isNumber) {
+            expect(columns.numbers[r * features.length + f]).toBe(Number(served));
+          }
+          const values = columns.values[f];
+          if (numeric.has(feature)) expect(values).toBeNull();
+          else expect(values?.[r], `${row.key}.${feature}`).toEqual(served);
+        });
+      });
+      // The cases this compares: present values of each type, default, missing, expired.
+      expect(rows.map((row) => row.status[7])).toEqual(["present", "expired", "default"]);
+      expect(rows[2]?.status).toContain("missing");
+      expect(columns.values[5]?.[0]).toBeInstanceOf(Float32Array);
     });
 
     it("reports bad rows by index and reason and writes the good ones", async () => {

@@ -295,7 +295,7 @@ describe("rank when the feature store fails", () => {
     };
     const models = { resolve: async () => active, planFor: () => active.plan };
     const failing = {
-      get: async () => {
+      getColumns: async () => {
         throw new StoreError("timeout", "batchGet: timed out");
       },
     };

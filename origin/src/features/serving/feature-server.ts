@@ -5,14 +5,15 @@ import type {
 } from "#shared/features/serving";
 import { MAX_FEATURES_PER_GROUP, MAX_GROUPS, MAX_KEYS_PER_GROUP } from "#shared/features/serving";
 import { ApiError } from "#shared/http/api-error";
-import type { Bins, BinValue, StorePort } from "../../store/port.js";
-import { featureRecordKey, WRITTEN_AT_BIN } from "../layout.js";
+import type { BinValue, StorePort, StoreRecord } from "../../store/port.js";
+import { featureRecordKey } from "../layout.js";
 import type { FeatureLog } from "../logging/feature-log.js";
 import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
 import { decodeFeature } from "../storage-read.js";
 import { type ServedValue, VectorArena } from "../values.js";
 import { keyProblem } from "../write/validate-row.js";
 import { type ReadPlan, readPlan } from "./read-plan.js";
+import { type ServedColumns, serveColumns, stampsOf } from "./serve-columns.js";
 
 /** One entity instance, values/status/age aligned with the group's features. Treat as read-only. */
 export interface ServedRow {
@@ -34,15 +35,6 @@ export interface FeatureServerDeps {
   registry: { snapshot(): RegistrySnapshot };
   log?: FeatureLog;
   now?: () => number;
-}
-
-type Stamps = { [bin: string]: BinValue };
-
-function stampsOf(bins: Bins): Stamps | null {
-  const stamps = bins[WRITTEN_AT_BIN];
-  return typeof stamps === "object" && !Array.isArray(stamps) && !(stamps instanceof Uint8Array)
-    ? stamps
-    : null;
 }
 
 /** A stored `value` bin as served, or null if absent or of a shape the type cannot have. */
@@ -93,6 +85,40 @@ export class FeatureServer {
     return served;
   }
 
+  /**
+   * The same reads as `get`, served column-wise for the graph executor:
+   * statuses and values (TTL enforced, defaults, vectors as `Float32Array`)
+   * without ages and without objects per row; see {@link ServedColumns}.
+   * Validates like `get`.
+   */
+  async getColumns(groups: readonly FeatureGroupRequest[]): Promise<ServedColumns[]> {
+    if (groups.length > MAX_GROUPS) {
+      throw new ApiError("invalid_parameter", `at most ${MAX_GROUPS} groups per request`);
+    }
+    const snapshot = this.deps.registry.snapshot();
+    const plans = groups.map((group, index) => this.plan(snapshot, group, index));
+    const now = this.now();
+    return Promise.all(
+      groups.map(async (group, index) => {
+        const plan = plans[index] as ReadPlan;
+        const records = await this.read(plan, group);
+        const context = { regions: snapshot.regions, now, sibling: plan.entity.sibling };
+        return serveColumns(plan, group.entity, group.features, group.keys, records, context);
+      }),
+    );
+  }
+
+  /** One batched read of a group's records, only the bins its features need. */
+  private read(plan: ReadPlan, group: FeatureGroupRequest): Promise<(StoreRecord | null)[]> {
+    if (group.keys.length === 0) return Promise.resolve([]);
+    const ns = this.deps.namespace;
+    const entity = group.entity;
+    return this.deps.store.batchGet(
+      group.keys.map((key) => featureRecordKey(ns, entity, key)),
+      plan.bins,
+    );
+  }
+
   private plan(snapshot: RegistrySnapshot, group: FeatureGroupRequest, index: number): ReadPlan {
     const where = `requests.${index}`;
     if (group.keys.length > MAX_KEYS_PER_GROUP) {
@@ -124,22 +150,15 @@ export class FeatureServer {
     group: FeatureGroupRequest,
     now: number,
   ): Promise<ServedGroup> {
-    const ns = this.deps.namespace;
     const entity = group.entity;
-    const records =
-      group.keys.length === 0
-        ? []
-        : await this.deps.store.batchGet(
-            group.keys.map((key) => featureRecordKey(ns, entity, key)),
-            plan.bins,
-          );
+    const records = await this.read(plan, group);
     const context = { regions: snapshot.regions, now, sibling: plan.entity.sibling };
     const features = plan.features;
     const n = features.length;
     const rows: ServedRow[] = new Array(group.keys.length);
     // Per group, reused by every row: the row's value bins and write times by feature index.
     const stored = new Array<BinValue | undefined>(n).fill(undefined);
-    const written = new Array<BinValue | undefined>(n).fill(undefined);
+    const written = new Float64Array(n);
     const arena = new VectorArena();
     for (let r = 0; r < group.keys.length; r++) {
       const key = group.keys[r] as string;
@@ -167,8 +186,8 @@ export class FeatureServer {
         if (feature.valueBin !== null) {
           // Fast path for plain values (most features): no decoder call, no object per value.
           value = plainValue(stored[f], feature.isVector, arena);
-          const stamp = stamps ? written[f] : undefined;
-          if (typeof stamp === "number") writtenAt = stamp;
+          const stamp = stamps ? (written[f] as number) : Number.NaN;
+          if (!Number.isNaN(stamp)) writtenAt = stamp;
         } else {
           const decoded = decodeFeature(feature.def, bins, context);
           value = decoded.value;

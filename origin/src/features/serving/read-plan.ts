@@ -7,7 +7,14 @@ import type {
   RegistrySnapshot,
 } from "../registry/registry-snapshot.js";
 import type { ServedValue } from "../values.js";
-import { type BinReader, compileBinReader } from "./bin-reader.js";
+import {
+  type BinReader,
+  compileBinReader,
+  compileNumberBinReader,
+  compileStampReader,
+  type NumberBinReader,
+  type StampReader,
+} from "./bin-reader.js";
 
 /** What to read for one (entity, feature list): resolved once, reused while the registry is unchanged. */
 export interface ReadPlan {
@@ -25,11 +32,20 @@ export interface ReadPlan {
   readonly nulls: readonly null[];
   /** Reads each feature's value bin (`valueBin`; counters are skipped) into an array by feature index. */
   readonly readValues: BinReader;
-  /** The same over the `_t` map: each value's write time. */
-  readonly readStamps: BinReader;
+  /** The same over the `_t` map: each value's write time (`NaN` where none). */
+  readonly readStamps: StampReader;
+  /** `readValues` for the columnar read: numbers land unboxed in a `Float64Array`. */
+  readonly readNumbers: NumberBinReader;
+  /** Write times of the features with a TTL only: the columnar read has no ages, only statuses. */
+  readonly readTtlStamps: StampReader;
+  /** Per feature: its type is a number or a flag, so the columnar read keeps no other values for it. */
+  readonly numeric: readonly boolean[];
   readonly absentValues: readonly (ServedValue | null)[];
   readonly absentStatus: readonly FeatureStatus[];
 }
+
+/** Feature types whose served value is always a number or a boolean (or absent). */
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(["int", "float", "bool"]);
 
 /** Plans kept per registry version; callers tend to ask for the same few feature lists. */
 const MAX_PLANS_PER_VERSION = 256;
@@ -55,7 +71,10 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
     nulls: Array.from(features, () => null),
     // Two readers, not one shared: each caches the shape of the objects it reads.
     readValues: compileBinReader(features.map((f) => f.valueBin)),
-    readStamps: compileBinReader(features.map((f) => f.valueBin)),
+    readStamps: compileStampReader(features.map((f) => f.valueBin)),
+    readNumbers: compileNumberBinReader(features.map((f) => f.valueBin)),
+    readTtlStamps: compileStampReader(features.map((f) => (f.ttlMs === null ? null : f.valueBin))),
+    numeric: features.map((f) => NUMERIC_TYPES.has(f.def.type)),
     absentValues: Array.from(features, (f) => f.defaultValue),
     absentStatus: Array.from(
       features,
