@@ -117,46 +117,52 @@ const PAIR_ROUNDS = 6;
  * alternating slices, so background work (GC, server housekeeping, the other
  * core) falls on both alike and the ratio between them is fair.
  */
-export async function measurePair(
+export function measurePair(
   label: Pick<Measurement, "suite" | "target" | "op">,
   adapter: (i: number) => Promise<unknown>,
   raw: (i: number) => Promise<unknown>,
   options: MeasureOptions,
 ): Promise<Measurement[]> {
+  return measureAlternating(
+    [
+      { label: { ...label, impl: "adapter" }, op: adapter },
+      { label: { ...label, impl: "raw" }, op: raw },
+    ],
+    options,
+  );
+}
+
+/**
+ * Measures several operations in alternating slices (each side's order
+ * rotating per round), so load drift on a shared box falls on all alike:
+ * `measurePair` for more than two sides (e.g. a floor beneath the floor).
+ */
+export async function measureAlternating(
+  sides: readonly {
+    label: Pick<Measurement, "suite" | "target" | "op" | "impl">;
+    op: (i: number) => Promise<unknown>;
+  }[],
+  options: MeasureOptions,
+): Promise<Measurement[]> {
   for (let i = 0; i < options.warmupOps; i++) {
-    await adapter(i);
-    await raw(i);
+    for (const side of sides) await side.op(i);
   }
-  const sides = [
-    {
-      impl: "adapter" as const,
-      op: adapter,
-      histogram: newHistogram(),
-      elapsed: 0,
-      counter: { issued: 0, cpuUs: 0 },
-    },
-    {
-      impl: "raw" as const,
-      op: raw,
-      histogram: newHistogram(),
-      elapsed: 0,
-      counter: { issued: 0, cpuUs: 0 },
-    },
-  ];
+  const running = sides.map((side) => ({
+    ...side,
+    histogram: newHistogram(),
+    elapsed: 0,
+    counter: { issued: 0, cpuUs: 0 },
+  }));
   const slice = options.durationMs / PAIR_ROUNDS;
   for (let round = 0; round < PAIR_ROUNDS; round++) {
-    // Alternate which side goes first, so neither always follows the other.
-    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    // Rotate which side goes first, so none always follows another.
+    const order = running.map(
+      (_, i) => running[(i + round) % running.length] as (typeof running)[number],
+    );
     for (const side of order)
       side.elapsed += await runLoop(side.op, side.histogram, options, slice, side.counter);
   }
-  return sides.map((side) =>
-    summarize(
-      { ...label, impl: side.impl },
-      side.histogram,
-      side.elapsed,
-      options.concurrency,
-      side.counter.cpuUs,
-    ),
+  return running.map((side) =>
+    summarize(side.label, side.histogram, side.elapsed, options.concurrency, side.counter.cpuUs),
   );
 }

@@ -76,6 +76,30 @@ export async function startEdgeMiniflare(
   return miniflare;
 }
 
+/** The smallest module worker there is: what the runtime and `dispatchFetch` cost with no app at all. */
+export const BARE_WORKER_SCRIPT = "export default { fetch() { return new Response('ok'); } }";
+
+/**
+ * A bare module worker in workerd, with the same Miniflare options as
+ * `startEdgeMiniflare` (no request logging, no cf-connecting-ip stripping),
+ * so its `dispatchFetch` is the runtime's own floor on this box, beneath our
+ * app's `/healthz`. Call `dispose()` to stop it.
+ */
+export async function startBareMiniflare(): Promise<Miniflare> {
+  const miniflare = new Miniflare({
+    name: "bare",
+    modules: true,
+    script: BARE_WORKER_SCRIPT,
+    compatibilityDate: "2026-05-01",
+    host: "127.0.0.1",
+    port: 0,
+    logRequests: false,
+    stripCfConnectingIp: false,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  await miniflare.ready;
+  return miniflare;
+}
+
 /** Request headers for `dispatchFetch` that skip the emulated front-line gzip (see `startEdgeMiniflare`). */
 export const IDENTITY_ENCODING = { "accept-encoding": "identity" } as const;
 
