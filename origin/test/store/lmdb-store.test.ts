@@ -81,3 +81,68 @@ describe("LMDB store specifics", () => {
     await store.close();
   });
 });
+
+describe("LMDB write cache (decoded records kept by operate)", () => {
+  /** A map with data keys, large enough (> 512 bytes encoded) for the write cache to keep it. */
+  const bigMap = (base: number) =>
+    Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`00000000${i + 10}:item-${i}`, base]));
+  const addTo = (member: string, value: number) => [
+    { op: "mapAdd" as const, bin: "cv", key: member, value },
+    { op: "add" as const, bin: "n", value: 1 },
+  ];
+
+  it("sees a write made by another store on the same environment between two operates", async () => {
+    const path = join(dir, "write-cache-other-writer");
+    const mine = new LmdbStore({ path });
+    const other = new LmdbStore({ path });
+    await mine.put(key("r"), { cv: bigMap(1), n: 0 });
+    await mine.operate(key("r"), addTo("0000000010:item-0", 1));
+    await mine.operate(key("r"), addTo("0000000010:item-0", 1));
+    // Another writer (thread or process) changes the record: the kept value is stale.
+    await other.operate(key("r"), addTo("0000000010:item-0", 100));
+    await other.put(key("r"), { extra: "x" });
+    await mine.operate(key("r"), addTo("0000000010:item-0", 1));
+    const record = await other.get(key("r"));
+    expect(record?.bins.cv).toMatchObject({ "0000000010:item-0": 104 });
+    expect(record?.bins.n).toBe(4);
+    expect(record?.bins.extra).toBe("x");
+    expect(record?.gen).toBe(6);
+    await mine.close();
+    await other.close();
+  });
+
+  it("forgets a record whose operate failed half way, and hands out copies of what it read", async () => {
+    const store = new LmdbStore({ path: join(dir, "write-cache-failure") });
+    await store.put(key("r"), { cv: bigMap(1), n: 0, list: ["a"] });
+    await store.operate(key("r"), addTo("0000000010:item-0", 1));
+    // The map add lands in memory before the list push fails on a map bin: nothing may be kept.
+    const failed = await store
+      .operate(key("r"), [
+        { op: "mapAdd", bin: "cv", key: "0000000010:item-0", value: 1000 },
+        { op: "listPush", bin: "cv", values: ["x"] },
+      ])
+      .catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: "bin_type_mismatch" });
+    const read = await store.operate(key("r"), [
+      ...addTo("0000000010:item-0", 1),
+      { op: "read", bin: "cv" },
+    ]);
+    expect((read.bins.cv as Record<string, number>)["0000000010:item-0"]).toBe(3);
+    // Changing what operate returned must not change the next write's starting point.
+    (read.bins.cv as Record<string, number>)["0000000010:item-0"] = -1;
+    await store.operate(key("r"), addTo("0000000010:item-0", 1));
+    expect((await store.get(key("r")))?.bins.cv).toMatchObject({ "0000000010:item-0": 4 });
+    await store.close();
+  });
+
+  it("writes the same records with the cache off", async () => {
+    const path = join(dir, "write-cache-off");
+    const store = new LmdbStore({ path, writeCacheBytes: 0 });
+    await store.put(key("r"), { cv: bigMap(1), n: 0 });
+    for (let i = 0; i < 3; i++) await store.operate(key("r"), addTo("0000000011:item-1", 2));
+    const record = await store.get(key("r"));
+    expect(record?.bins.cv).toMatchObject({ "0000000011:item-1": 7 });
+    expect(record?.gen).toBe(4);
+    await store.close();
+  });
+});
