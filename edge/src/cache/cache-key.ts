@@ -28,16 +28,29 @@ export function audienceOf(
   return `seg:${parts.region}`;
 }
 
-/** FNV-1a over the context, so keys stay short whatever the context holds. */
-function contextHash(context: CacheKeyParts["context"]): string {
-  let h = 0x811c9dc5;
-  const text = Object.keys(context)
-    .sort()
-    .map((name) => `${name}=${context[name] ?? ""}`)
-    .join("&");
+function fnv1a(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+const AMPERSAND = "&";
+const EQUALS = "=";
+
+/**
+ * FNV-1a over the context as `name=value&…` in name order, so keys stay short
+ * whatever the context holds. Hashed part by part, without building the text
+ * (this runs on every request, cache hits included).
+ */
+function contextHash(context: CacheKeyParts["context"]): string {
+  let h = 0x811c9dc5;
+  const names = Object.keys(context).sort();
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n] as string;
+    if (n > 0) h = fnv1a(h, AMPERSAND);
+    h = fnv1a(fnv1a(fnv1a(h, name), EQUALS), String(context[name] ?? ""));
   }
   return (h >>> 0).toString(36);
 }

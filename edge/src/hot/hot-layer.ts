@@ -51,6 +51,13 @@ export interface HotLayer {
   getMany(kind: HotKind, ids: string[], options?: HotReadOptions): Promise<Map<string, HotEntry>>;
   get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined>;
   /**
+   * The entry isolate memory holds for `id` while it is fresh, without
+   * waiting: `null` = fresh and known absent, `undefined` = not fresh in
+   * memory (call `get`). Lets a request that needs nothing else skip the
+   * read's promise chain and its deadline timer (the cache-hit path).
+   */
+  peek(kind: HotKind, id: string): HotEntry | null | undefined;
+  /**
    * The region's retrieval pool, decoded once per version per isolate. Once
    * one is held it is answered at once; its version is re-checked in the
    * background past the memory tier's staleness.
@@ -307,6 +314,13 @@ export class TieredHotLayer implements HotLayer {
         fetchedAt,
       );
     }
+  }
+
+  peek(kind: HotKind, id: string): HotEntry | null | undefined {
+    const slot = this.memory.get(memoryKey(kind, id));
+    if (!slot || this.now() - slot.fetchedAt > this.config.memoryStaleMs) return undefined;
+    this.stats.memoryHits++;
+    return slot.value.entry;
   }
 
   async get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined> {

@@ -87,6 +87,10 @@ export function edgePorts(env: EdgeBindings, config: EdgeConfig): PipelinePorts 
         if (!picker) throw new Error(`model entry of ${surface} has an unknown shape`);
         return picker;
       },
+      modelsNow: (surface) => {
+        const entry = hotLayer(env).peek("model", surface);
+        return entry === undefined ? undefined : modelPickerOf(entry?.value ?? null);
+      },
       retrieve: (input) => retrieveAtEdge(env, input),
       trending: async (region) => {
         const entry = await hotLayer(env).get("trending", region);

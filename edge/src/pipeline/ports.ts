@@ -72,6 +72,12 @@ export interface PipelinePorts {
    * shopper's arm decides the model, and so the cache key.
    */
   modelsOf(surface: Surface): Promise<ModelPicker>;
+  /**
+   * The same picker without waiting, when isolate memory holds the surface's
+   * experiment fresh; `undefined` otherwise (then `modelsOf`). Spares a
+   * cache hit the read's promise chain and its deadline timer.
+   */
+  modelsNow?(surface: Surface): ModelPicker | undefined;
   retrieve(input: RetrievalInput): Promise<RetrievalOutput>;
   /** The region's trending list from the hot layer: the last rung of the ladder. */
   trending(

@@ -102,24 +102,31 @@ export async function recommend(
   const { ports } = deps;
 
   const keyStageMs = input.budgetMs * KEY_STAGE_SHARE;
-  const [readSession, readModel] = await Promise.all([
-    timings.time("session", async () =>
-      input.newSession
-        ? EMPTY_SESSION
-        : within(
-            ports.readSession(input.sessionId).catch(() => undefined),
-            keyStageMs,
-            deps.waitUntil,
-          ),
-    ),
-    timings.time("hot", () =>
-      within(
-        ports.modelsOf(input.surface).catch(() => undefined),
-        keyStageMs,
-        deps.waitUntil,
-      ),
-    ),
-  ]);
+  // A session the edge issued in this request has no events: nothing to read.
+  const sessionRead = input.newSession
+    ? undefined
+    : timings.time("session", () =>
+        within(
+          ports.readSession(input.sessionId).catch(() => undefined),
+          keyStageMs,
+          deps.waitUntil,
+        ),
+      );
+  if (input.newSession) timings.record("session", 0);
+  // The surface's experiment is almost always fresh in isolate memory: no promise, no timer.
+  const modelNow = ports.modelsNow?.(input.surface);
+  if (modelNow) timings.record("hot", 0);
+  const modelRead = modelNow
+    ? undefined
+    : timings.time("hot", () =>
+        within(
+          ports.modelsOf(input.surface).catch(() => undefined),
+          keyStageMs,
+          deps.waitUntil,
+        ),
+      );
+  const readSession = sessionRead ? await sessionRead : EMPTY_SESSION;
+  const readModel = modelNow ?? (await modelRead);
   const session = readSession ?? EMPTY_SESSION;
   const pickerKey = `${input.region}|${input.surface}`;
   if (readModel !== undefined) lastPickers.set(pickerKey, readModel);

@@ -16,6 +16,21 @@ type LimitsEnv = { Bindings: EdgeBindings; Variables: RequestIdVariables & Shopp
  * oversized request costs the edge almost nothing.
  */
 export function requestSizeLimits(): MiddlewareHandler<LimitsEnv> {
+  // One body-limit middleware per size (per isolate), not one built for every request.
+  const bodyLimits = new Map<number, MiddlewareHandler>();
+  const bodyLimitFor = (maxBodyBytes: number): MiddlewareHandler => {
+    let limit = bodyLimits.get(maxBodyBytes);
+    if (!limit) {
+      limit = bodyLimit({
+        maxSize: maxBodyBytes,
+        onError: () => {
+          throw new ApiError("payload_too_large", `body is larger than ${maxBodyBytes} bytes`);
+        },
+      });
+      bodyLimits.set(maxBodyBytes, limit);
+    }
+    return limit;
+  };
   return async (c, next) => {
     const config = edgeConfig(c.env);
     const url = c.req.url;
@@ -27,12 +42,9 @@ export function requestSizeLimits(): MiddlewareHandler<LimitsEnv> {
         `query string is longer than ${config.maxQueryBytes} bytes`,
       );
     }
-    return bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: () => {
-        throw new ApiError("payload_too_large", `body is larger than ${config.maxBodyBytes} bytes`);
-      },
-    })(c, next);
+    // A GET or HEAD carries no body the edge reads: nothing to count.
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    return bodyLimitFor(config.maxBodyBytes)(c, next);
   };
 }
 
