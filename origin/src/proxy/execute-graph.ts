@@ -1,14 +1,9 @@
 import type { FeatureGroupRequest, FeatureStatus } from "#shared/features/serving";
 import { KEY_PART_SEPARATOR } from "../features/layout.js";
-import {
-  HAS_NUMBER,
-  type ServedColumns,
-  STATUS_MASK,
-  STATUS_MISSING,
-  STATUS_PRESENT,
-} from "../features/serving/serve-columns.js";
+import type { ServedColumns } from "../features/serving/serve-columns.js";
 import type { ServedValue } from "../features/values.js";
 import type { FeatureRef, GraphPlan } from "./compile-graph.js";
+import { fillMatrix, ROW_BITS, ROW_MASK } from "./fill-matrix.js";
 
 /** What the executor needs of the feature server (`FeatureServer` in production). */
 export interface FeatureSource {
@@ -45,10 +40,6 @@ export interface GraphResult {
 const MAX_DERIVED_KEY_PART = 256;
 
 const STATUS_NAMES: readonly FeatureStatus[] = ["present", "default", "expired", "missing"];
-
-/** Where a node's row is: `(batch << ROW_BITS) | row` in its entity's batches; `-1` = no row. */
-const ROW_BITS = 16;
-const ROW_MASK = (1 << ROW_BITS) - 1;
 
 /** One entity's reads so far: its served batches and, per key read, where its row is. */
 interface EntityRows {
@@ -139,30 +130,17 @@ export async function executeGraph(
     }
   }
 
-  const width = plan.columns.length;
-  const columns = plan.columns;
-  const matrix = new Float32Array(rows * width);
-  // Per column, how many cells were present, defaulted, expired, missing: counts[c * 4 + status].
-  const counts = new Uint32Array(width * 4);
-  const cells = columns.map((column) => cellsOf(column, plan, read, nodeRows));
-  // Row by row: a row's few entity rows stay in cache across its columns
-  // (column by column touched 200 rows' arrays per column, ~3x slower).
-  for (let r = 0; r < rows; r++) {
-    const base = r * width;
-    for (let c = 0; c < width; c++) {
-      const cell = cells[c] as Cells;
-      const status =
-        cell.b === null
-          ? featureCell(matrix, base + c, cell, r)
-          : dotCell(matrix, base + c, cell, r);
-      (counts[c * 4 + status] as number)++;
-    }
-  }
+  const { matrix, counts } = fillMatrix(
+    plan,
+    read.map((entity) => entity.batches),
+    nodeRows,
+    rows,
+  );
   return {
     matrix,
     rows,
     columns: plan.columnNames,
-    status: columns.map((_, c) => {
+    status: plan.columns.map((_, c) => {
       const out = {} as ColumnStatusCounts;
       STATUS_NAMES.forEach((name, i) => {
         out[name] = counts[c * 4 + i] as number;
@@ -171,95 +149,6 @@ export async function executeGraph(
     }),
     reads,
   };
-}
-
-/** One feature reference of a column, resolved to its node's row slots and its entity's batches. */
-interface CellSource {
-  slots: Int32Array;
-  batches: ServedColumns[];
-  featureIndex: number;
-  /** Features per row in the entity's batches (the stride of `numbers` and `status`). */
-  width: number;
-}
-
-/** A column's sources: `a` alone for a feature column, `a` and `b` for a dot product. */
-interface Cells {
-  a: CellSource;
-  b: CellSource | null;
-  default: number;
-}
-
-function cellsOf(
-  column: GraphPlan["columns"][number],
-  plan: GraphPlan,
-  read: readonly EntityRows[],
-  nodeRows: readonly Int32Array[],
-): Cells {
-  const source = (ref: FeatureRef): CellSource => {
-    const node = plan.nodes[ref.node] as GraphPlan["nodes"][number];
-    return {
-      slots: nodeRows[ref.node] as Int32Array,
-      batches: (read[node.entity] as EntityRows).batches,
-      featureIndex: ref.featureIndex,
-      width: (plan.entities[node.entity] as GraphPlan["entities"][number]).features.length,
-    };
-  };
-  return column.kind === "feature"
-    ? { a: source(column), b: null, default: column.default }
-    : { a: source(column.a), b: source(column.b), default: column.default };
-}
-
-/** Where source `s` has matrix row `r`'s entity row (`(batch << ROW_BITS) | row`), or -1. */
-function rowOf(s: CellSource, r: number): number {
-  return s.slots[s.slots.length === 1 ? 0 : r] as number;
-}
-
-/** The status byte of source `s` at a located row (`STATUS_MISSING` where there is none). */
-function statusByte(s: CellSource, at: number): number {
-  if (at < 0) return STATUS_MISSING;
-  const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
-  return batch.status[(at & ROW_MASK) * s.width + s.featureIndex] as number;
-}
-
-/** Writes one feature cell (its value, or the declared default unless present); returns its status. */
-function featureCell(matrix: Float32Array, index: number, cell: Cells, r: number): number {
-  const s = cell.a;
-  const at = rowOf(s, r);
-  const byte = statusByte(s, at);
-  const status = byte & STATUS_MASK;
-  let value = cell.default;
-  // A declared default (not NaN) replaces anything not present; otherwise a stale value still counts.
-  if ((byte & HAS_NUMBER) !== 0 && (status === STATUS_PRESENT || Number.isNaN(value))) {
-    const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
-    value = batch.numbers[(at & ROW_MASK) * s.width + s.featureIndex] as number;
-  }
-  matrix[index] = value;
-  return status;
-}
-
-/** The served vector of source `s` at a located row, if it is one. */
-function vectorAt(s: CellSource, at: number): Float32Array | null {
-  if (at < 0) return null;
-  const batch = s.batches[at >>> ROW_BITS] as ServedColumns;
-  const value = batch.values[s.featureIndex]?.[at & ROW_MASK];
-  return value instanceof Float32Array ? value : null;
-}
-
-/** A dot-product cell: the worse status of its two vectors decides, as for a plain cell. */
-function dotCell(matrix: Float32Array, index: number, cell: Cells, r: number): number {
-  const a = cell.a;
-  const b = cell.b as CellSource;
-  const atA = rowOf(a, r);
-  const atB = rowOf(b, r);
-  const status = Math.max(statusByte(a, atA) & STATUS_MASK, statusByte(b, atB) & STATUS_MASK);
-  let value = cell.default;
-  if (status === STATUS_PRESENT || Number.isNaN(value)) {
-    const va = vectorAt(a, atA);
-    const vb = vectorAt(b, atB);
-    if (va !== null && vb !== null) value = dot(va, vb);
-  }
-  matrix[index] = value;
-  return status;
 }
 
 function keyOf(
@@ -291,11 +180,4 @@ function keyOf(
     key = p === 0 ? value : key + KEY_PART_SEPARATOR + value;
   }
   return key;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  const n = Math.min(a.length, b.length);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += (a[i] as number) * (b[i] as number);
-  return sum;
 }

@@ -1,6 +1,6 @@
 import type { RankRequest, RankResponse } from "#shared/api/rank";
-import { ApiError } from "#shared/http/api-error";
 import type { CompiledExperiment } from "#shared/experiments/assign-arm";
+import { ApiError } from "#shared/http/api-error";
 import { chooseModel, type ModelChoice } from "../experiments/choose-model.js";
 import type { FeatureLog } from "../features/logging/feature-log.js";
 import type { ModelRegistry } from "../models/registry/model-registry.js";
