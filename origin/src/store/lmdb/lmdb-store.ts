@@ -272,10 +272,15 @@ export class LmdbStore implements StorePort {
     const now = this.now();
     const names = binNames(bins);
     const out = new Array<StoreRecord | null>(keys.length);
+    // One key array for the whole batch: lmdb-js encodes it before `get` returns and keeps no reference.
+    const k: StoredKey = ["", "", ""];
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as RecordKey;
       assertValidKey(key);
-      const stored = this.live(this.records.get(storedKey(key)), now);
+      k[0] = key.ns;
+      k[1] = key.set;
+      k[2] = key.key;
+      const stored = this.live(this.records.get(k), now);
       out[i] = stored ? this.toRecord(stored, names) : null;
     }
     return out;
