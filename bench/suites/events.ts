@@ -191,10 +191,7 @@ async function measureInProcess(
       async (events) => {
         const delivery = crypto.randomUUID();
         await log.claim(events, Date.now(), delivery);
-        await log.markApplied(
-          events.map((event) => event.id),
-          [delivery],
-        );
+        await log.markApplied([delivery]);
       },
     )),
   );

@@ -38,8 +38,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The write-behind applier: deliveries are acknowledged once durably logged,
  * and this per-process loop applies everything logged so far to the
- * real-time features in batches of up to `maxBatchEvents`, then marks the
- * events applied and their pending-delivery records done (one `operateMany`).
+ * real-time features in batches of up to `maxBatchEvents`, then marks their
+ * deliveries done in the event log (which makes their events applied).
  * A failed apply is retried with back-off (the entries stay queued and
  * durable); a failed mark retries only the mark.
  */
@@ -237,7 +237,8 @@ export class EventApplier {
     // The features are written: retry only the mark, never the apply (it would count twice).
     for (let attempt = 0; ; attempt++) {
       try {
-        await log.markApplied(ids, deliveries);
+        // One write per delivery: every event logged under a done delivery is applied.
+        await log.markApplied(deliveries);
         break;
       } catch (error) {
         this.options.logger?.warn({ err: String(error), attempt }, "marking events applied failed");
