@@ -241,6 +241,53 @@ describe("fallback ladder when the origin fails or is late", () => {
     expect(result.ageMs).toBeGreaterThanOrEqual(5_000);
   });
 
+  it("with the trending read late, serves the isolate's old copy at once, not the cold-start wait", async () => {
+    const { ports, reranks } = healthyPorts({
+      ...down,
+      retrieve: () => Promise.reject(new Error("x")),
+      trending: () => new Promise(() => {}),
+      trendingHeld: () => ({ items: ["h1", "h2"], scores: [2, 1], updatedAt: Date.now() - 9_000 }),
+    });
+    const result = await run(ports);
+    expect(result).toMatchObject({
+      items: [
+        { id: "h1", score: 2 },
+        { id: "h2", score: 1 },
+      ],
+      tier: "edge",
+      degraded: true,
+    });
+    expect(result.serverTiming).not.toContain("cold;");
+    // Only the budgeted origin call, no cold-start call after it.
+    expect(reranks).toHaveLength(0);
+  });
+
+  it("with nothing held at all, answers the origin's ladder late rather than an empty list (cold start)", async () => {
+    let failFirst = true;
+    const { ports, reranks } = healthyPorts({
+      retrieve: () => Promise.reject(new Error("x")),
+      trending: async () => undefined,
+      // The budgeted call fails (as a cold origin connection that is late would); the cold rung's succeeds.
+      rerank: async (input) => {
+        reranks.push(input);
+        if (failFirst) {
+          failFirst = false;
+          throw new Error("late");
+        }
+        return { items: [{ id: "o1", score: 1 }], lens: "business", computedAt: Date.now() };
+      },
+    });
+    const result = await run(ports);
+    expect(result).toMatchObject({
+      items: [{ id: "o1", score: 1 }],
+      tier: "origin",
+      degraded: true,
+    });
+    expect(result.serverTiming).toContain("cold;");
+    expect(reranks).toHaveLength(2);
+    expect(reranks[1]?.candidates).toBeUndefined();
+  });
+
   it("with every dependency failing it still answers, with an empty degraded list", async () => {
     const fail = () => Promise.reject(new Error("down"));
     const { ports } = healthyPorts({

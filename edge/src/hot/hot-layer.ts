@@ -58,6 +58,12 @@ export interface HotLayer {
    */
   peek(kind: HotKind, id: string): HotEntry | null | undefined;
   /**
+   * Whatever isolate memory holds for `id`, however old (`undefined`:
+   * nothing, or known absent). The last resort of a request out of time:
+   * an old list beats none, at once.
+   */
+  held(kind: HotKind, id: string): HotEntry | undefined;
+  /**
    * The region's retrieval pool, decoded once per version per isolate. Once
    * one is held it is answered at once; its version is re-checked in the
    * background past the memory tier's staleness.
@@ -321,6 +327,10 @@ export class TieredHotLayer implements HotLayer {
     if (!slot || this.now() - slot.fetchedAt > this.config.memoryStaleMs) return undefined;
     this.stats.memoryHits++;
     return slot.value.entry;
+  }
+
+  held(kind: HotKind, id: string): HotEntry | undefined {
+    return this.memory.get(memoryKey(kind, id))?.value.entry ?? undefined;
   }
 
   async get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined> {

@@ -7,7 +7,13 @@ import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-cand
 import { readSession } from "../session/session-client.js";
 import { within } from "./deadline.js";
 import { modelPickerOf } from "./model-picker.js";
-import type { EdgeCandidate, PipelinePorts, RetrievalInput, RetrievalOutput } from "./ports.js";
+import type {
+  EdgeCandidate,
+  PipelinePorts,
+  RetrievalInput,
+  RetrievalOutput,
+  TrendingList,
+} from "./ports.js";
 
 // Built once per bindings object (per isolate in production): nothing per request.
 const built = new WeakMap<object, PipelinePorts>();
@@ -19,6 +25,13 @@ function scoredItems(entry: HotEntry | undefined): ScoredItems | undefined {
   const value = entry?.value as Partial<ScoredItems> | null | undefined;
   return Array.isArray(value?.items) && Array.isArray(value?.scores)
     ? { items: value.items, scores: value.scores }
+    : undefined;
+}
+
+function trendingList(entry: HotEntry | undefined): TrendingList | undefined {
+  const list = scoredItems(entry);
+  return list && entry
+    ? { items: [...list.items], scores: [...list.scores], updatedAt: entry.updatedAt }
     : undefined;
 }
 
@@ -92,13 +105,8 @@ export function edgePorts(env: EdgeBindings, config: EdgeConfig): PipelinePorts 
         return entry === undefined ? undefined : modelPickerOf(entry?.value ?? null);
       },
       retrieve: (input) => retrieveAtEdge(env, input),
-      trending: async (region) => {
-        const entry = await hotLayer(env).get("trending", region);
-        const list = scoredItems(entry);
-        return list && entry
-          ? { items: [...list.items], scores: [...list.scores], updatedAt: entry.updatedAt }
-          : undefined;
-      },
+      trending: async (region) => trendingList(await hotLayer(env).get("trending", region)),
+      trendingHeld: (region) => trendingList(hotLayer(env).held("trending", region)),
       rerank: (input, options) => rerankAtOrigin(config, input, options),
     };
     built.set(env, ports);

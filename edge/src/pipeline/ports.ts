@@ -49,6 +49,13 @@ export interface RerankInput {
   recentItems?: string[];
 }
 
+/** A region's trending list as the hot layer holds it. */
+export interface TrendingList {
+  items: string[];
+  scores: number[];
+  updatedAt: number;
+}
+
 /** The arm a shopper falls in on a surface, and the model it scores with. */
 export interface ArmModel {
   /** The experiment arm's name; absent when the surface has no experiment. */
@@ -80,9 +87,12 @@ export interface PipelinePorts {
   modelsNow?(surface: Surface): ModelPicker | undefined;
   retrieve(input: RetrievalInput): Promise<RetrievalOutput>;
   /** The region's trending list from the hot layer: the last rung of the ladder. */
-  trending(
-    region: string,
-  ): Promise<{ items: string[]; scores: number[]; updatedAt: number } | undefined>;
+  trending(region: string): Promise<TrendingList | undefined>;
+  /**
+   * The region's trending list the isolate holds, however old, without
+   * waiting: what the last rung serves when the read above was late.
+   */
+  trendingHeld?(region: string): TrendingList | undefined;
   rerank(
     input: RerankInput,
     options: { requestId: string; timeoutMs: number },

@@ -312,10 +312,12 @@ async function computeList(
   if (previous)
     return degraded(previous.value, previous.computedAt, previousFrom ?? "memory", true);
   // The last rung may overrun a spent budget by a few ms rather than answer with nothing.
-  const trending = await within(
-    ports.trending(input.region).catch(() => undefined),
-    Math.max(deadline.remainingMs(), LAST_RUNG_MS),
-  );
+  // A late read (a busy isolate, a store re-read) falls back to the isolate's copy, however old.
+  const trending =
+    (await within(
+      ports.trending(input.region).catch(() => undefined),
+      Math.max(deadline.remainingMs(), LAST_RUNG_MS),
+    )) ?? ports.trendingHeld?.(input.region);
   const items = (trending?.items ?? []).slice(0, input.k).map((id, i) => ({
     id,
     score: trending?.scores[i] ?? 0,
@@ -323,7 +325,8 @@ async function computeList(
   if (items.length > 0) {
     return degraded({ items, lens: "business" }, trending?.updatedAt ?? Date.now(), "edge");
   }
-  // Nothing held at all (a brand-new isolate or region): worth a late answer rather than none.
+  // Nothing held at all, not even an old copy (a brand-new isolate or region): a late answer
+  // beats none. A busy isolate that holds trending never gets here.
   const cold = await timings.time("cold", () => coldStartList(ports, rerankInput, input.requestId));
   if (cold) return degraded(cold.value, cold.computedAt, cold.tier);
   return degraded({ items, lens: "business" }, Date.now(), "edge");
