@@ -57,6 +57,18 @@ function run(
 
 const newCache = () => new InferenceCache<CachedList>({ memoryEntries: 100 });
 
+/** A cache on a clock the test moves by hand, to step past its fresh and stale windows. */
+function clockedCache() {
+  let now = 1_000_000;
+  const cache = new InferenceCache<CachedList>({ memoryEntries: 10, now: () => now });
+  return {
+    cache,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
 describe("pipeline happy path", () => {
   it("re-ranks the edge's candidates at the origin and reports every stage", async () => {
     const { ports, reranks } = healthyPorts();
@@ -114,8 +126,7 @@ describe("pipeline happy path", () => {
 
 describe("stale-while-revalidate through the pipeline", () => {
   it("serves the stale list at once and re-ranks in the background, once", async () => {
-    let now = 1_000_000;
-    const cache = new InferenceCache<CachedList>({ memoryEntries: 10, now: () => now });
+    const { cache, advance } = clockedCache();
     let round = 0;
     const { ports, reranks } = healthyPorts();
     const healthyRerank = ports.rerank;
@@ -129,7 +140,7 @@ describe("stale-while-revalidate through the pipeline", () => {
       background.push(promise);
     };
     await run(ports, {}, cache, keep);
-    now += WINDOWS.freshMs + 1;
+    advance(WINDOWS.freshMs + 1);
     const stale = await Promise.all([run(ports, {}, cache, keep), run(ports, {}, cache, keep)]);
     for (const answer of stale) {
       expect(answer).toMatchObject({ tier: "memory", stale: true, degraded: false });
@@ -208,11 +219,10 @@ describe("fallback ladder when the origin fails or is late", () => {
   });
 
   it("with no edge candidates, serves the last cached list even past its windows, marked stale", async () => {
-    let now = 1_000_000;
-    const cache = new InferenceCache<CachedList>({ memoryEntries: 10, now: () => now });
+    const { cache, advance } = clockedCache();
     const { ports } = healthyPorts();
     await run(ports, {}, cache);
-    now += WINDOWS.freshMs + WINDOWS.staleMs + 1;
+    advance(WINDOWS.freshMs + WINDOWS.staleMs + 1);
     const broken = healthyPorts({
       ...down,
       retrieve: async () => ({ candidates: [], computedAt: 0 }),
