@@ -146,3 +146,41 @@ describe("LMDB write cache (decoded records kept by operate)", () => {
     await store.close();
   });
 });
+
+describe("LMDB number maps (block encoding of large maps of numbers)", () => {
+  const numbers = (count: number, value: (i: number) => number) =>
+    Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [
+        `${String(i * 7).padStart(10, "0")}:it-${i}`,
+        value(i),
+      ]),
+    );
+
+  it("reads back every map as written, block-encoded or not, in the same key order", async () => {
+    const path = join(dir, "number-maps");
+    const bins = {
+      // Qualifies: ≥ 16 numbers under printable ASCII keys (integers, doubles, negatives, extremes).
+      cv: numbers(40, (i) => (i % 3 === 0 ? i : -i * 1.25e-3 + (i === 5 ? 1e300 : 0))),
+      // Do not qualify: a non-ASCII key, a value that is not a number, too few entries.
+      accented: { ...numbers(20, (i) => i), "0000000001:café": 1 },
+      mixed: { ...numbers(20, (i) => i), "0000000002:x": "text" },
+      small: numbers(3, (i) => i / 3),
+    };
+    const writer = new LmdbStore({ path });
+    await writer.put(key("maps"), bins);
+    await writer.operate(key("maps"), [
+      { op: "mapAdd", bin: "cv", key: "0000000000:it-0", value: 0.5, float: true },
+    ]);
+    await writer.close();
+    const reader = new LmdbStore({ path });
+    const read = (await reader.get(key("maps")))?.bins;
+    const expected = { ...bins, cv: { ...bins.cv, "0000000000:it-0": 0.5 } };
+    expect(read).toEqual(expected);
+    for (const name of Object.keys(bins)) {
+      expect(Object.keys(read?.[name] as object)).toEqual(
+        Object.keys(expected[name as keyof typeof expected]),
+      );
+    }
+    await reader.close();
+  });
+});

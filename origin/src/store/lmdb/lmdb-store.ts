@@ -23,6 +23,7 @@ import {
 } from "../validate.js";
 import { applyOperations } from "./apply-operations.js";
 import { decodeFromChunks } from "./chunked-record-decoder.js";
+import { encoderSupportsNumberMaps, withNumberMaps } from "./number-map-extension.js";
 import { RecordWriteCache } from "./record-write-cache.js";
 
 /** What is stored per record: bins, generation, expiry (epoch ms, 0 = never). */
@@ -54,6 +55,7 @@ export interface LmdbStoreOptions {
 /** The part of lmdb-js's msgpackr encoder the write path uses (lmdb-js types it as `any`). */
 interface RecordEncoder {
   encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
 }
 
 /** A write that lost its generation check, returned out of the transaction instead of thrown. */
@@ -188,6 +190,8 @@ export class LmdbStore implements StorePort {
   private closed = false;
   private readonly writeCache: RecordWriteCache<StoredRecord> | null;
   private readonly encoder: RecordEncoder;
+  /** Large number maps are written in the block encoding (`number-map-extension.ts`). */
+  private readonly numberMaps: boolean;
 
   constructor(options: LmdbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -202,6 +206,7 @@ export class LmdbStore implements StorePort {
     this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
     decodeFromChunks(this.records);
     this.encoder = (this.records as unknown as { encoder: RecordEncoder }).encoder;
+    this.numberMaps = encoderSupportsNumberMaps(this.encoder);
     // 16 MB of encoded records (~1 KB each: the stream's hot item×region records) is about
     // ten thousand records, some 60 MB decoded: the hot set of a busy region's stream.
     const cacheBytes = options.writeCacheBytes ?? 16 * 1024 * 1024;
@@ -250,7 +255,14 @@ export class LmdbStore implements StorePort {
     // An unchanged expiry is already indexed: most writes (TTL kept) skip the index.
     if (next.e !== 0 && next.e !== previous?.e) this.expiries.put([next.e, ...key], true);
     if (encoded) this.records.put(key, asBinary(encoded) as unknown as StoredRecord);
-    else this.records.put(key, next);
+    else this.records.put(key, this.forEncoding(next));
+  }
+
+  /** What the encoder is given for `record`: its large number maps wrapped for the block encoding. */
+  private forEncoding(record: StoredRecord): StoredRecord {
+    if (!this.numberMaps) return record;
+    const bins = withNumberMaps(record.b);
+    return bins === record.b ? record : { b: bins, g: record.g, e: record.e };
   }
 
   private checkGen(previous: StoredRecord | undefined, expectGen: number | undefined): boolean {
@@ -412,7 +424,7 @@ export class LmdbStore implements StorePort {
     }
     try {
       // Encoded here (the same encoder `put` uses) so the cache knows the stored bytes.
-      const encoded = Buffer.from(this.encoder.encode(next));
+      const encoded = Buffer.from(this.encoder.encode(this.forEncoding(next)));
       this.writeStored(k, stored, next, encoded);
       cache.set(id, encoded, next);
     } catch (error) {
