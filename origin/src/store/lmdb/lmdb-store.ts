@@ -442,8 +442,12 @@ export class LmdbStore implements StorePort {
     cache: RecordWriteCache<StoredRecord>,
   ): StoredRecord | undefined {
     // The bytes only (no decoding), compared with the kept ones before the next read reuses the buffer.
-    const kept = cache.get(id, this.records.getBinaryFast(k));
-    return kept ?? this.records.get(k);
+    const current = this.records.getBinaryFast(k);
+    if (current === undefined) {
+      cache.delete(id);
+      return undefined;
+    }
+    return cache.get(id, current) ?? this.records.get(k);
   }
 
   async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
