@@ -67,8 +67,9 @@ export function createOriginApp(deps: OriginDeps): Hono {
   registerInternalHotGet(internal, deps);
   registerInternalHotPool(internal, deps);
   app.route("/internal", internal);
-  // Before the admin routes: after a successful write it queues the change for every edge.
-  if (deps.hot?.publisher) app.use("/admin/*", publishAdminChanges(deps.hot.publisher));
+  // Before the admin routes: after a successful write it logs changed items for the edges'
+  // pool overlays (published or not) and queues the change for every edge.
+  if (deps.hot) app.use("/admin/*", publishAdminChanges(deps.hot));
   app.route("/admin", createAdminApp(deps));
   return app;
 }

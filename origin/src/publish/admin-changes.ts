@@ -1,22 +1,26 @@
 import type { MiddlewareHandler } from "hono";
 import { Surface } from "#shared/api/recommendations";
-import type { HotPublisher } from "./hot-publisher.js";
+import type { HotServices } from "./hot-services.js";
 
 const RULES_PUT = /^\/admin\/rules\/([^/]+)$/;
 const EXPERIMENT_PUT = /^\/admin\/experiments\/([^/]+)$/;
 const MODEL_CHANGE = /^\/admin\/models\/[^/]+(?:\/(?:activate|rollback))?$/;
 
 /**
- * Tells the publisher what a successful admin write changed: feature writes
+ * Tells the hot layer what a successful admin write changed: feature writes
  * of items and users (their ids), a surface's rules, a surface's experiment,
  * and any model upload, activation or rollback (every surface's model may
- * move). Runs after the handler, reads the body Hono already cached, and
- * never fails the admin call: publishing is best effort on top of the pull.
+ * move). Item writes always go into the retrieval pool's change log (the
+ * edges' pool overlays are cut from it, published or pulled); the rest only
+ * matters to the publisher. Runs after the handler, reads the body Hono
+ * already cached, and never fails the admin call: publishing is best effort
+ * on top of the pull.
  */
-export function publishAdminChanges(publisher: HotPublisher): MiddlewareHandler {
+export function publishAdminChanges(hot: HotServices): MiddlewareHandler {
   return async (c, next) => {
     await next();
     if (c.res.status < 200 || c.res.status >= 300) return;
+    const publisher = hot.publisher;
     const { method, path } = c.req;
     try {
       if (method === "POST" && path === "/admin/features/write") {
@@ -25,9 +29,11 @@ export function publishAdminChanges(publisher: HotPublisher): MiddlewareHandler 
         const ids = (body.rows ?? [])
           .map((row) => row?.key)
           .filter((key): key is string => typeof key === "string" && !key.includes("|"));
-        publisher.changed(body.entity, ids);
+        if (body.entity === "item" && ids.length > 0) hot.pool.itemsChanged(ids);
+        publisher?.changed(body.entity, ids);
         return;
       }
+      if (!publisher) return;
       if (method === "PUT" && RULES_PUT.test(path)) {
         publisher.changed("rules", [path.replace(RULES_PUT, "$1")]);
         return;

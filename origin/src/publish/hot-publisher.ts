@@ -43,11 +43,18 @@ export class HotPublisher {
     );
   }
 
-  /** Queues a change for every edge; returns at once. Item writes also mark the pool for a rebuild. */
+  /**
+   * Queues a change for every edge; returns at once. Item writes also send
+   * the current pool's overlay (the items' stock, category and brand for the
+   * edge's filters); the caller has put them in the pool's change log.
+   */
   changed(kind: HotKind, ids: readonly string[]): void {
     if (ids.length === 0) return;
-    if (kind === "item") this.options.pool.itemsChanged(ids);
-    for (const channel of this.channels) channel.enqueue(kind, ids);
+    const overlay = kind === "item" ? this.options.pool.currentVersion : 0;
+    for (const channel of this.channels) {
+      channel.enqueue(kind, ids);
+      if (overlay !== 0) channel.enqueue("poolOverlay", [String(overlay)]);
+    }
   }
 
   /** Starts the periodic refresh (and runs one now, so edges get the pool head early). */

@@ -45,6 +45,8 @@ export function createHotServices(config: HotServicesConfig): HotServices {
     ...(config.models ? { models: config.models } : {}),
   };
   const pool = new RetrievalPoolSource({ ...source, keys: config.keys }, config.poolRebuildMs);
+  // Overlays are cut from the pool's change log: the entries' source reads it.
+  source.pool = pool;
   if (config.targets.length === 0) return { source, pool };
   const publisher = new HotPublisher({
     source,

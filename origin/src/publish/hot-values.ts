@@ -14,6 +14,8 @@ import { POPULAR_BINS } from "../recommend/popular.js";
 import type { RulesStore } from "../rules/rules-store.js";
 import type { BinValue, StorePort } from "../store/port.js";
 import { CO_VISITED, TRENDING } from "../stream/stream-features.js";
+import { poolOverlayRow } from "./pool-overlay.js";
+import type { RetrievalPoolSource } from "./retrieval-pool.js";
 
 /** What the hot layer's values are read from: the origin's own stores, built once per process. */
 export interface HotSource {
@@ -23,6 +25,8 @@ export interface HotSource {
   rules: RulesStore;
   experiments: ExperimentsStore;
   models?: ModelRegistry;
+  /** The retrieval pool's source, for `poolOverlay` entries (set once it is built). */
+  pool?: RetrievalPoolSource;
 }
 
 /** Wire names the edge filters on (`inStock`); other item features keep their registry names. */
@@ -40,6 +44,8 @@ const ABSENT: Row = { value: null, version: 0, updatedAt: 0 };
  * the stream's decayed top lists with scores, `rules` the surface's document,
  * `model` the surface's experiment: every arm with its weight and resolved
  * model (`HotSurfaceModel`; `null`: no experiment).
+ * `poolOverlay` (id = a pool version) the stock, category and brand of items
+ * written since that pool was built (`pool-overlay.ts`).
  *
  * @example
  * const [entry] = await readHotEntries(source, "ap-south", "item", ["i00001"]);
@@ -78,6 +84,9 @@ export async function readHotEntries(
       break;
     case "model":
       rows = await Promise.all(ids.map((surface) => modelRow(source, surface, observedAt)));
+      break;
+    case "poolOverlay":
+      rows = await Promise.all(ids.map((version) => poolOverlayRow(source, version)));
       break;
   }
   return ids.map((id, i) => ({ kind, id, ...(rows[i] ?? ABSENT), observedAt }));

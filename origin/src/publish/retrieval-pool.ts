@@ -1,4 +1,5 @@
 import type { HotPoolHead } from "#shared/hot/hot-contract";
+import { MAX_POOL_OVERLAY_ITEMS } from "#shared/hot/pool-overlay";
 import { encodePool, type PoolItemMeta } from "#shared/retrieval/pool-codec";
 import type { RecordKeys } from "../catalog/record-keys.js";
 import { generateDemoData } from "../seed/demo-data.js";
@@ -9,6 +10,12 @@ const EMBEDDING = "embedding";
 const META_FEATURES = ["category", "brand", "in_stock"] as const;
 /** Keys per feature read: the feature server's own bound per group. */
 const KEYS_PER_READ = 1_000;
+/**
+ * Pool versions whose build time is kept, so an edge still on one of them
+ * gets its overlay: at one rebuild per HOT_POOL_REBUILD_MS (30 s) that is
+ * minutes, while an edge moves to a new pool within seconds.
+ */
+const REMEMBERED_VERSIONS = 8;
 
 export interface BuiltPool {
   head: HotPoolHead;
@@ -43,21 +50,69 @@ export class RetrievalPoolSource {
   private builtAt = 0;
   private readonly extraIds = new Set<string>();
   private demoIds: string[] | null = null;
+  /** Each changed item's last change (epoch ms), oldest first: what overlays are cut from. */
+  private readonly changedAt = new Map<string, number>();
+  /** Build start per remembered pool version: that pool holds every change before it. */
+  private readonly builtFrom = new Map<number, number>();
+  /** Distinct items changed since the last build started (an early rebuild past the overlay cap). */
+  private changedSinceBuild = new Set<string>();
 
   constructor(
     private readonly source: HotSource & { keys: RecordKeys },
     private readonly minRebuildMs: number,
   ) {}
 
-  /** Items changed: the next `get` after `minRebuildMs` rebuilds. */
+  /**
+   * Items changed (call after the write is durable): the next `get` after
+   * `minRebuildMs` rebuilds, and until then they are in the overlays.
+   */
   itemsChanged(ids: readonly string[]): void {
-    for (const id of ids) this.extraIds.add(id);
+    const now = Date.now();
+    for (const id of ids) {
+      this.extraIds.add(id);
+      // Delete first so the map stays in change order (the newest last).
+      this.changedAt.delete(id);
+      this.changedAt.set(id, now);
+      this.changedSinceBuild.add(id);
+    }
     this.dirty = true;
   }
 
-  /** The current pool, rebuilt first if an item changed and the last build is old enough. */
+  /** Version of the pool built last (0 = none yet or empty): the overlay edges holding it ask for. */
+  get currentVersion(): number {
+    return this.current?.head.version ?? 0;
+  }
+
+  /**
+   * Items changed since pool `version` began building, newest first, with
+   * the newest change's time. A version this process does not remember (too
+   * old, or built before a restart) gets every change still held: applying
+   * current facts over any pool is correct, only larger.
+   */
+  changedSince(version: number): { ids: string[]; lastChangeAt: number } {
+    const since = this.builtFrom.get(version) ?? Number.NEGATIVE_INFINITY;
+    const ids: string[] = [];
+    let lastChangeAt = 0;
+    const changes = [...this.changedAt];
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const [id, at] = changes[i] as [string, number];
+      // A change recorded at the build's start may have missed its reads: included.
+      if (at < since) break;
+      lastChangeAt = Math.max(lastChangeAt, at);
+      ids.push(id);
+    }
+    return { ids, lastChangeAt };
+  }
+
+  /**
+   * The current pool, rebuilt first if an item changed and the last build is
+   * old enough, or sooner when more items changed than one overlay carries.
+   */
   async get(): Promise<BuiltPool> {
-    const due = this.dirty && Date.now() - this.builtAt >= this.minRebuildMs;
+    const due =
+      this.dirty &&
+      (Date.now() - this.builtAt >= this.minRebuildMs ||
+        this.changedSinceBuild.size > MAX_POOL_OVERLAY_ITEMS);
     if (this.current && !due) return this.current;
     this.building ??= this.build().finally(() => {
       this.building = null;
@@ -75,6 +130,7 @@ export class RetrievalPoolSource {
 
   private async build(): Promise<BuiltPool> {
     this.dirty = false;
+    this.changedSinceBuild = new Set();
     const started = Date.now();
     const snapshot = this.source.features.registry.snapshot();
     const item = snapshot.entities.get("item");
@@ -128,6 +184,24 @@ export class RetrievalPoolSource {
       this.current = { head: { version, updatedAt: started, bytes: bytes.byteLength }, bytes };
     }
     this.builtAt = started;
+    this.rememberBuild(version, started);
     return this.current ?? EMPTY;
+  }
+
+  /** Keeps `version`'s build start (same content again: the later start) and forgets older changes. */
+  private rememberBuild(version: number, started: number): void {
+    if (version === 0) return;
+    this.builtFrom.delete(version);
+    this.builtFrom.set(version, started);
+    for (const old of this.builtFrom.keys()) {
+      if (this.builtFrom.size <= REMEMBERED_VERSIONS) break;
+      this.builtFrom.delete(old);
+    }
+    // Changes before every remembered build are in all of them: no overlay needs them.
+    const oldest = Math.min(...this.builtFrom.values());
+    for (const [id, at] of this.changedAt) {
+      if (at >= oldest) break;
+      this.changedAt.delete(id);
+    }
   }
 }

@@ -9,6 +9,7 @@ import {
   type HotPublishRequest,
   HotPublishRequest as PublishSchema,
 } from "#shared/hot/hot-contract";
+import type { PoolOverlayValue } from "#shared/hot/pool-overlay";
 import {
   SIGNATURE_HEADER,
   signRequest,
@@ -200,6 +201,26 @@ describe("hot publisher (origin -> edges)", () => {
     const head = edge.received.find((p) => p.pool)?.pool;
     expect(head?.version).toBeGreaterThan(0);
     expect(head?.bytes).toBeGreaterThan(1_000);
+  });
+
+  it("publishes the current pool's overlay with an item write's stock, category and brand", async () => {
+    await eventually(() => edge.received.some((p) => p.pool !== undefined), "pool announced");
+    const version = String(edge.received.find((p) => p.pool)?.pool?.version);
+    const response = await admin("POST", "/features/write", {
+      entity: "item",
+      rows: [{ key: "i00017", values: { in_stock: false, brand: "overlay-brand" } }],
+    });
+    expect(response.status).toBe(200);
+    const listsIt = () =>
+      edge
+        .entries("poolOverlay", version)
+        .some((e) => (e.value as PoolOverlayValue).ids.includes("i00017"));
+    await eventually(listsIt, "overlay of the announced pool lists i00017");
+    const value = edge.entries("poolOverlay", version).at(-1)?.value as PoolOverlayValue;
+    const at = value.ids.indexOf("i00017");
+    expect(value).toMatchObject({ poolVersion: Number(version), complete: true });
+    expect(value.inStock[at]).toBe(false);
+    expect(value.brands[at]).toBe("overlay-brand");
   });
 
   it("never blocks the writer on a hanging edge, and delivers once the edge answers again", async () => {

@@ -9,7 +9,20 @@ import { RegionName } from "../config/region.js";
  * `ORIGIN_SIGNING_SECRET`.
  */
 
-export const HotKind = z.enum(["item", "user", "trending", "covisit", "rules", "model"]);
+/**
+ * `poolOverlay` (id = a retrieval pool's version): the stock, category and
+ * brand of items written since that pool was built, which the edge's filters
+ * apply over the pool's own columns (`shared/src/hot/pool-overlay.ts`).
+ */
+export const HotKind = z.enum([
+  "item",
+  "user",
+  "trending",
+  "covisit",
+  "rules",
+  "model",
+  "poolOverlay",
+]);
 export type HotKind = z.infer<typeof HotKind>;
 
 /** Entry ids become store keys at the origin: no "|" (the key-part separator), bounded length. */
