@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodePool, encodePool, type PoolItemMeta } from "#shared/retrieval/pool-codec";
 import type { Rule } from "#shared/rules/rules-config";
+import { poolOverlayOf } from "../src/retrieval/pool-overlay.js";
 import {
   type Candidate,
   type RetrievalInput,
@@ -195,5 +196,68 @@ describe("retrieveCandidates: exclusions and edge filters", () => {
     const result = retrieve({ ...everything, rules });
     expect(byId(result.candidates).has("a20")).toBe(true); // shoes, still allowed
     expect(byId(result.candidates).has("a40")).toBe(true); // out of stock, not checked
+  });
+});
+
+describe("retrieveCandidates: the pool overlay (facts written since the pool was built)", () => {
+  /** A `poolOverlay` value as the hot layer hands it over (unparsed JSON). */
+  const overlayValue = {
+    poolVersion: 7,
+    ids: ["a80", "a40", "a20", "a10", "a90", "outside-gone", 42, ""],
+    categories: [null, null, "bags", "shoes", null, null, "x", "x"],
+    brands: [null, null, null, null, null, null, null, null],
+    inStock: [false, true, true, true, null, false, true, true],
+    complete: true,
+  };
+  const overlay = poolOverlayOf(pool, overlayValue);
+  const rules: Rule[] = [
+    { kind: "filter_out_of_stock", feature: "in_stock" },
+    { kind: "filter_blocked", feature: "category", values: ["bags"] },
+  ];
+  const everything = {
+    recentItems: ["a0"],
+    trending: scored([...ids, "outside-gone", "outside-ok"]),
+    rules,
+    limit: 100,
+  };
+
+  it("takes an item's facts from the overlay over the pool's columns, in every source", () => {
+    const without = byId(retrieve(everything).candidates);
+    // The pool's own columns: a80 a shoe in stock, a20 a shoe, a40 and a90 out of stock, a10 a bag.
+    expect(without.has("a80")).toBe(true);
+    expect(without.has("a20")).toBe(true);
+    expect(without.has("a40")).toBe(false);
+    expect(without.has("a10")).toBe(false);
+
+    const found = byId(retrieve({ ...everything, overlay }).candidates);
+    expect(found.has("a80")).toBe(false); // now out of stock
+    expect(found.has("a20")).toBe(false); // now a bag
+    expect(found.has("a40")).toBe(true); // back in stock
+    expect(found.has("a10")).toBe(true); // now a shoe
+    // The overlay's facts replace the pool's: stock the origin no longer knows is unknown, kept.
+    expect(found.has("a90")).toBe(true);
+    // Items added since the build: only the overlay knows them.
+    expect(found.has("outside-gone")).toBe(false);
+    expect(found.has("outside-ok")).toBe(true);
+  });
+
+  it("applies to the embedding search itself, not only to the lists", () => {
+    // Nearest to 90°: 80° and 100°, then 70° and 110°.
+    const near = { recentItems: ["a90"], rules, limit: 4 };
+    expect(retrieve(near).candidates.map((c) => c.itemId)).toContain("a80");
+    const found = retrieve({ ...near, overlay }).candidates.map((c) => c.itemId);
+    expect(found).not.toContain("a80");
+    expect(found).toHaveLength(4);
+    expect(found.every((id) => id !== "a90")).toBe(true);
+  });
+
+  it("is compiled once per overlay value and pool, skipping malformed rows", () => {
+    expect(overlay?.byId.size).toBe(6); // 42 and "" are not ids
+    expect(overlay?.byIndex.size).toBe(5); // outside-gone is not in the pool
+    expect(poolOverlayOf(pool, overlayValue)).toBe(overlay);
+    expect(poolOverlayOf(pool, { ...overlayValue, ids: [] })).toBeUndefined();
+    expect(poolOverlayOf(pool, null)).toBeUndefined();
+    expect(poolOverlayOf(pool, "garbage")).toBeUndefined();
+    expect(poolOverlayOf(undefined, overlayValue)).toBeUndefined();
   });
 });

@@ -69,6 +69,18 @@ export interface HotLayer {
    * background past the memory tier's staleness.
    */
   pool(options?: HotReadOptions): Promise<RetrievalPool | undefined>;
+  /**
+   * The pool with the value of its `poolOverlay` entry (the stock, category
+   * and brand of items written since it was built, within the freshness
+   * bound like any entry): what edge retrieval filters on.
+   */
+  poolWithOverlay(options?: HotReadOptions): Promise<PoolWithOverlay>;
+}
+
+/** A pool and its overlay's raw value (`undefined`: no pool, or no overlay held yet). */
+export interface PoolWithOverlay {
+  pool: RetrievalPool | undefined;
+  overlay: unknown;
 }
 
 /** Counters for tests and Server-Timing: which tier answered. */
@@ -335,6 +347,15 @@ export class TieredHotLayer implements HotLayer {
 
   async get(kind: HotKind, id: string, options?: HotReadOptions): Promise<HotEntry | undefined> {
     return (await this.getMany(kind, [id], options)).get(id);
+  }
+
+  async poolWithOverlay(options: HotReadOptions = {}): Promise<PoolWithOverlay> {
+    await this.pool(options);
+    // The held pair, read at once: the overlay asked for is the one of this very pool.
+    const held = this.heldPool;
+    if (!held?.pool) return { pool: undefined, overlay: undefined };
+    const overlay = await this.get("poolOverlay", String(held.version), options);
+    return { pool: held.pool, overlay: overlay?.value };
   }
 
   /** Version of the pool this isolate holds (operators, tests); null before the first load. */

@@ -3,6 +3,7 @@ import type { EdgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
 import { type HotEntry, type HotReadOptions, hotLayer } from "../hot/hot-layer.js";
 import { rerankAtOrigin } from "../origin/rerank.js";
+import { poolOverlayOf } from "../retrieval/pool-overlay.js";
 import { retrieveCandidates, type ScoredItems } from "../retrieval/retrieve-candidates.js";
 import { readSession } from "../session/session-client.js";
 import { within } from "./deadline.js";
@@ -52,8 +53,9 @@ async function retrieveAtEdge(env: EdgeBindings, input: RetrievalInput): Promise
   const optional = <T>(read: Promise<T>) => within(read, input.waitMs, input.keepAlive);
   // Loads this request starts (a pool version check included) outlive its answer for the next one.
   const keep: HotReadOptions = input.keepAlive ? { waitUntil: input.keepAlive } : {};
-  const [pool, trending, covisit, rules, user] = await Promise.all([
-    optional(hot.pool(keep)),
+  const [held, trending, covisit, rules, user] = await Promise.all([
+    // The pool with its overlay: item writes since the pool's build reach the filters within the bound.
+    optional(hot.poolWithOverlay(keep)),
     optional(hot.get("trending", input.region, keep)),
     seeds.length > 0
       ? optional(hot.getMany("covisit", seeds, keep)).then(
@@ -64,7 +66,8 @@ async function retrieveAtEdge(env: EdgeBindings, input: RetrievalInput): Promise
     input.userId ? optional(hot.get("user", input.userId, keep)) : undefined,
   ]);
   const result = retrieveCandidates({
-    pool,
+    pool: held?.pool,
+    overlay: poolOverlayOf(held?.pool, held?.overlay),
     userVector: (user?.value as { embedding?: unknown } | null | undefined)?.embedding,
     recentItems: recent,
     covisit: new Map([...covisit].map(([id, entry]) => [id, scoredItems(entry)])),

@@ -1,5 +1,6 @@
 import type { PoolItemMeta, RetrievalPool } from "#shared/retrieval/pool-codec";
 import type { Rule } from "#shared/rules/rules-config";
+import type { PoolOverlay } from "./pool-overlay.js";
 import type { AcceptIndex } from "./top-k-dot.js";
 
 /**
@@ -66,13 +67,24 @@ function blockedCodes(dictionary: readonly string[], blocked: ReadonlySet<string
 /**
  * The filter plus exclusions as a check on pool indices, over the pool's coded
  * columns (no string per check): what `topKByDot` calls for heap entrants.
+ * Items the overlay knows newer facts of are checked on those instead.
  */
 export function poolAcceptor(
   pool: RetrievalPool,
   filter: EdgeFilter,
   excluded: ReadonlySet<number>,
+  overlay?: PoolOverlay,
 ): AcceptIndex {
   const meta = pool.meta;
+  const newer = overlay && overlay.byIndex.size > 0 ? overlay.byIndex : undefined;
+  if (newer) {
+    const fromColumns = poolAcceptor(pool, filter, excluded);
+    return (index) => {
+      const facts = newer.get(index);
+      if (facts === undefined) return fromColumns(index);
+      return !excluded.has(index) && allowsItem(filter, facts);
+    };
+  }
   if (!meta) return (index) => !excluded.has(index);
   const categories = blockedCodes(meta.categories, filter.blockedCategories);
   const brands = blockedCodes(meta.brands, filter.blockedBrands);

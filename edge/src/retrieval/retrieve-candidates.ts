@@ -2,6 +2,7 @@ import type { PoolItemMeta, RetrievalPool } from "#shared/retrieval/pool-codec";
 import type { Rule } from "#shared/rules/rules-config";
 import { allowsItem, type EdgeFilter, edgeFilterFromRules, poolAcceptor } from "./edge-filters.js";
 import { poolIndexOf, poolMetaAt } from "./pool-lookup.js";
+import type { PoolOverlay } from "./pool-overlay.js";
 import { sessionVector, usableVector } from "./query-vector.js";
 import { topKByDot } from "./top-k-dot.js";
 
@@ -24,6 +25,12 @@ export interface ScoredItems {
 export interface RetrievalInput {
   /** The region's decoded pool (`hotLayer(env).pool()`); without it, no embedding source. */
   pool?: RetrievalPool | undefined;
+  /**
+   * Facts of items written since the pool was built (`poolOverlayOf`): they
+   * win over the pool's columns, so filters follow writes within the hot
+   * layer's freshness bound, not the pool's rebuild interval.
+   */
+  overlay?: PoolOverlay | undefined;
   /** The user's embedding from the hot `user` entry, if any (checked: right dim, finite). */
   userVector?: unknown;
   /** The session's recent items, newest first (`readSession(...).recentItems`). */
@@ -74,6 +81,8 @@ const COVISIT_RECENCY_DECAY = 0.85;
 type Ranked = { id: string; score: number }[];
 
 function metaOf(id: string, input: RetrievalInput): PoolItemMeta | undefined {
+  const newer = input.overlay?.byId.get(id);
+  if (newer) return newer;
   if (input.pool) {
     const index = poolIndexOf(input.pool, id);
     if (index !== undefined && input.pool.meta) return poolMetaAt(input.pool, index);
@@ -97,7 +106,12 @@ function embeddingSource(
     const index = poolIndexOf(pool, id);
     if (index !== undefined) excludedIndices.add(index);
   }
-  const top = topKByDot(pool, query, limit, poolAcceptor(pool, filter, excludedIndices));
+  const top = topKByDot(
+    pool,
+    query,
+    limit,
+    poolAcceptor(pool, filter, excludedIndices, input.overlay),
+  );
   const ranked: Ranked = [];
   for (let i = 0; i < top.indices.length; i++) {
     ranked.push({
