@@ -5,6 +5,7 @@ import { mintShopperToken } from "#shared/security/shopper-token";
 import { expectErrorResponse as expectError } from "../../shared/test/support/expect-error-response.js";
 import type { EdgeBindings } from "../src/env.js";
 import worker from "../src/index.js";
+import { RATE_LIMIT_LOCATION_PERIOD_S } from "../src/security/location-rate-limit.js";
 import { sessionCookieName } from "../src/security/shopper-identity.js";
 
 const BASE = "http://edge.test";
@@ -131,5 +132,59 @@ describe("per-client rate limits (.security)", () => {
     for (let i = 0; i < 3; i++)
       seen.push((await fetchWith(off, LIST, { headers: { cookie } })).status);
     expect(seen).toEqual([200, 200, 200]);
+  });
+});
+
+describe("per-location rate limit: the Workers Rate Limiting binding behind the bucket (.security)", () => {
+  // The isolate bucket lets everything through here, so only the location's counter can refuse.
+  const bucketOpen = { RATE_LIMIT_PER_SECOND: "1000", RATE_LIMIT_BURST: "1000000" };
+  /** wrangler.toml's `[[ratelimits]] LOCATION_RATE_LIMIT`: 600 a minute per client. */
+  const LOCATION_LIMIT = 600;
+  /** The binding's windows are fixed minutes: one may roll over mid-test, so allow two windows' worth. */
+  const MAX_TRIES = 2 * LOCATION_LIMIT + 10;
+  /** Cheap requests: refused as bad input after the limiter has counted them. */
+  const COUNTED = "/v1/recommendations?surface=nowhere";
+
+  it("answers 429 with Retry-After once a client spends the location's limit; other clients go on", async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    let allowed = 0;
+    let refused: Response | undefined;
+    for (let i = 0; i < MAX_TRIES && !refused; i++) {
+      const response = await fetchWith(bucketOpen, COUNTED, {
+        headers: { "cf-connecting-ip": ip },
+      });
+      if (response.status === 429) refused = response;
+      else {
+        expect(response.status).toBe(400);
+        allowed++;
+      }
+    }
+    expect(refused).toBeDefined();
+    await expectError(refused as Response, 429, "rate_limited", "retry after");
+    expect(refused?.headers.get("retry-after")).toBe(String(RATE_LIMIT_LOCATION_PERIOD_S));
+    // At least one whole window's worth got through before the refusal.
+    expect(allowed).toBeGreaterThanOrEqual(LOCATION_LIMIT);
+    const other = await fetchWith(bucketOpen, LIST, {
+      headers: { "cf-connecting-ip": "198.51.100.251" },
+    });
+    expect(other.status).toBe(200);
+  });
+
+  it("falls back to the isolate bucket when the binding fails", async () => {
+    const failing = {
+      RATE_LIMIT_PER_SECOND: "0.01",
+      RATE_LIMIT_BURST: "3",
+      LOCATION_RATE_LIMIT: {
+        limit: () => Promise.reject(new Error("rate limiter unavailable")),
+      } as RateLimit,
+    };
+    const seen = [];
+    for (let i = 0; i < 4; i++) {
+      seen.push(
+        (await fetchWith(failing, LIST, { headers: { "cf-connecting-ip": "203.0.113.99" } }))
+          .status,
+      );
+    }
+    expect(seen).toEqual([200, 200, 200, 429]);
   });
 });

@@ -4,6 +4,7 @@ import { ApiError, errorResponseBody } from "#shared/http/api-error";
 import type { RequestIdVariables } from "#shared/http/request-id";
 import { edgeConfig } from "../config/edge-config.js";
 import type { EdgeBindings } from "../env.js";
+import { takeLocationLimit } from "./location-rate-limit.js";
 import type { ShopperVariables } from "./shopper-identity.js";
 import { TokenBucketLimiter } from "./token-bucket.js";
 
@@ -79,14 +80,20 @@ export function rateLimitKey(
 
 /**
  * 429 `rate_limited` with `Retry-After` once a client spends its burst faster
- * than `RATE_LIMIT_PER_SECOND` refills it. Runs after shopper identity.
+ * than `RATE_LIMIT_PER_SECOND` refills it (this isolate's bucket), or spends
+ * the location's limit across isolates (the `LOCATION_RATE_LIMIT` binding,
+ * asked only for what the bucket let through). Runs after shopper identity;
+ * `RATE_LIMIT_PER_SECOND` 0 turns both off.
  */
 export function rateLimit(): MiddlewareHandler<LimitsEnv> {
   return async (c, next) => {
     const { perSecond, burst } = edgeConfig(c.env).rateLimit;
     const key =
       perSecond > 0 ? rateLimitKey(c.get("shopper"), c.req.header("cf-connecting-ip")) : undefined;
-    const retryAfterS = key === undefined ? 0 : limiterFor(perSecond, burst).take(key);
+    let retryAfterS = key === undefined ? 0 : limiterFor(perSecond, burst).take(key);
+    if (retryAfterS === 0 && key !== undefined) {
+      retryAfterS = await takeLocationLimit(c.env.LOCATION_RATE_LIMIT, key);
+    }
     if (retryAfterS === 0) return next();
     c.header("retry-after", String(retryAfterS));
     c.header("cache-control", "no-store");
