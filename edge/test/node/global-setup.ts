@@ -21,6 +21,9 @@ export default async function setup(project: TestProject) {
     SEED_DEMO_DATA: "true",
     REGION: "edge-test",
     ADMIN_TOKEN: adminToken,
+    // No pool rebuild during a run: item writes reach the edge's filters through the pool
+    // overlay alone, which is what edge/test/hot-pool-overlay.test.ts checks.
+    HOT_POOL_REBUILD_MS: "3600000",
   }).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;
