@@ -15,8 +15,5 @@ export function eventLogPath(lmdbPath: string): string {
  * on the events bench). Aerospike has no such lock: the same store.
  */
 export function openEventLogStore(config: OriginConfig["store"], store: StorePort): StorePort {
-  return config.kind === "lmdb"
-    ? // Log records are small and written once: nothing for the write cache to keep.
-      new LmdbStore({ path: eventLogPath(config.path), writeCacheBytes: 0 })
-    : store;
+  return config.kind === "lmdb" ? new LmdbStore({ path: eventLogPath(config.path) }) : store;
 }

@@ -1,8 +1,7 @@
-import { asBinary, type Database, open, type RootDatabase } from "lmdb";
+import { type Database, open, type RootDatabase } from "lmdb";
 import {
   type Bins,
   type BinsPatch,
-  type BinValue,
   type OperateRequest,
   type OperateResult,
   type Operation,
@@ -24,7 +23,6 @@ import {
 import { applyOperations } from "./apply-operations.js";
 import { decodeFromChunks } from "./chunked-record-decoder.js";
 import { encoderSupportsNumberMaps, withNumberMaps } from "./number-map-extension.js";
-import { RecordWriteCache } from "./record-write-cache.js";
 
 /** What is stored per record: bins, generation, expiry (epoch ms, 0 = never). */
 interface StoredRecord {
@@ -45,14 +43,9 @@ export interface LmdbStoreOptions {
   sweepBatch?: number;
   /** Injected clock for tests. */
   now?: () => number;
-  /**
-   * Encoded bytes of recently written records whose decoded values `operate`
-   * keeps (`RecordWriteCache`); 0 turns it off.
-   */
-  writeCacheBytes?: number;
 }
 
-/** The part of lmdb-js's msgpackr encoder the write path uses (lmdb-js types it as `any`). */
+/** The part of lmdb-js's msgpackr encoder the number-map check uses (lmdb-js types it as `any`). */
 interface RecordEncoder {
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
@@ -137,31 +130,6 @@ function binNames(bins: readonly string[] | undefined): BinNames | undefined {
   return bins ? { list: bins, set: new Set(bins) } : undefined;
 }
 
-function writeCacheId(key: RecordKey): string {
-  return `${key.ns}\u0000${key.set}\u0000${key.key}`;
-}
-
-/** A copy of bin values deep enough that changing it cannot reach the originals. */
-function copyBins(bins: Bins): Bins {
-  let copy: Bins | null = null;
-  for (const name in bins) {
-    const value = bins[name] as BinValue;
-    if (typeof value !== "object") continue;
-    copy ??= { ...bins };
-    copy[name] = copyValue(value);
-  }
-  return copy ?? bins;
-}
-
-function copyValue(value: BinValue): BinValue {
-  if (typeof value !== "object") return value;
-  if (value instanceof Uint8Array) return value.slice();
-  if (Array.isArray(value)) return value.map(copyValue);
-  const out: { [key: string]: BinValue } = {};
-  for (const key in value) out[key] = copyValue(value[key] as BinValue);
-  return out;
-}
-
 function conflict(key: RecordKey, expectGen: number): StoreError {
   return new StoreError(
     "generation_conflict",
@@ -188,8 +156,6 @@ export class LmdbStore implements StorePort {
   private readonly sweepTimer: ReturnType<typeof setInterval>;
   private sweeping: Promise<number> | null = null;
   private closed = false;
-  private readonly writeCache: RecordWriteCache<StoredRecord> | null;
-  private readonly encoder: RecordEncoder;
   /** Large number maps are written in the block encoding (`number-map-extension.ts`). */
   private readonly numberMaps: boolean;
 
@@ -205,13 +171,9 @@ export class LmdbStore implements StorePort {
     });
     this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
     decodeFromChunks(this.records);
-    this.encoder = (this.records as unknown as { encoder: RecordEncoder }).encoder;
-    this.numberMaps = encoderSupportsNumberMaps(this.encoder);
-    // 16 MB of encoded records (~1 KB each: the stream's hot item×region records) is about
-    // ten thousand records, some 60 MB decoded: the hot set of a busy region's stream.
-    const cacheBytes = options.writeCacheBytes ?? 16 * 1024 * 1024;
-    // Records under 512 bytes decode in a few µs: keeping them would only churn the cache.
-    this.writeCache = cacheBytes > 0 ? new RecordWriteCache(cacheBytes, 512) : null;
+    this.numberMaps = encoderSupportsNumberMaps(
+      (this.records as unknown as { encoder: RecordEncoder }).encoder,
+    );
     // Every 10 s by default: expired records are already invisible, so this only reclaims space.
     this.sweepTimer = setInterval(
       () => void this.sweepExpired(),
@@ -239,23 +201,18 @@ export class LmdbStore implements StorePort {
     return now + ttl * 1000;
   }
 
-  /**
-   * Writes a record and keeps the expiry index in step; call inside a write
-   * transaction. `encoded`: the record already encoded (the write cache's copy).
-   */
+  /** Writes a record and keeps the expiry index in step; call inside a write transaction. */
   private writeStored(
     key: StoredKey,
     previous: StoredRecord | undefined,
     next: StoredRecord,
-    encoded?: Uint8Array,
   ): void {
     if (previous && previous.e !== 0 && previous.e !== next.e) {
       this.expiries.remove([previous.e, ...key]);
     }
     // An unchanged expiry is already indexed: most writes (TTL kept) skip the index.
     if (next.e !== 0 && next.e !== previous?.e) this.expiries.put([next.e, ...key], true);
-    if (encoded) this.records.put(key, asBinary(encoded) as unknown as StoredRecord);
-    else this.records.put(key, this.forEncoding(next));
+    this.records.put(key, this.forEncoding(next));
   }
 
   /** What the encoder is given for `record`: its large number maps wrapped for the block encoding. */
@@ -398,9 +355,7 @@ export class LmdbStore implements StorePort {
     now: number,
   ): OperateResult | StoreError {
     const k = storedKey(key);
-    const cache = this.writeCache;
-    const id = cache ? writeCacheId(key) : "";
-    const stored = cache ? this.readForWrite(k, id, cache) : this.records.get(k);
+    const stored = this.records.get(k);
     const previous = this.live(stored, now);
     if (!this.checkGen(previous, options.expectGen)) return conflict(key, options.expectGen ?? 0);
     const bins: Bins = previous ? { ...previous.b } : {};
@@ -408,8 +363,6 @@ export class LmdbStore implements StorePort {
     try {
       reads = applyOperations(bins, operations);
     } catch (error) {
-      // The kept value's maps may be half changed: forget it.
-      cache?.delete(id);
       if (error instanceof StoreError) return error;
       throw error;
     }
@@ -418,36 +371,8 @@ export class LmdbStore implements StorePort {
       g: (previous?.g ?? 0) + 1,
       e: this.expiryFor(options.ttl ?? TTL_KEEP, previous, now),
     };
-    if (!cache) {
-      this.writeStored(k, stored, next);
-      return { gen: next.g, bins: reads };
-    }
-    try {
-      // Encoded here (the same encoder `put` uses) so the cache knows the stored bytes.
-      const encoded = Buffer.from(this.encoder.encode(this.forEncoding(next)));
-      this.writeStored(k, stored, next, encoded);
-      cache.set(id, encoded, next);
-    } catch (error) {
-      cache.delete(id);
-      throw error;
-    }
-    // What was read aliases the kept maps: the caller gets copies.
-    return { gen: next.g, bins: copyBins(reads) };
-  }
-
-  /** The stored record for a read-modify-write: the write cache's value if still current. */
-  private readForWrite(
-    k: StoredKey,
-    id: string,
-    cache: RecordWriteCache<StoredRecord>,
-  ): StoredRecord | undefined {
-    // The bytes only (no decoding), compared with the kept ones before the next read reuses the buffer.
-    const current = this.records.getBinaryFast(k);
-    if (current === undefined) {
-      cache.delete(id);
-      return undefined;
-    }
-    return cache.get(id, current) ?? this.records.get(k);
+    this.writeStored(k, stored, next);
+    return { gen: next.g, bins: reads };
   }
 
   async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
