@@ -124,6 +124,23 @@ describe("hot layer tiers (real region Durable Object, real origin)", () => {
     expect((await store.stats()).entryPulls).toBe(after.entryPulls);
   });
 
+  it("peeks at a fresh entry without waiting, and holds an old copy past its freshness", async () => {
+    let now = 2_000_000;
+    const layer = createHotLayer(bindings, { config: PATIENT, now: () => now });
+    expect(layer.peek("item", "i00020")).toBeUndefined();
+    expect(layer.held("item", "i00020")).toBeUndefined();
+    const read = await layer.get("item", "i00020");
+    expect(read).toBeDefined();
+    expect(layer.peek("item", "i00020")).toEqual(read);
+    // Past the memory tier's staleness: not fresh (callers read through), but still held.
+    now += 60_000;
+    expect(layer.peek("item", "i00020")).toBeUndefined();
+    expect(layer.held("item", "i00020")).toEqual(read);
+    // A surface with no experiment: its model entry is held as "none" (null), not absent.
+    await layer.get("model", "home");
+    expect(layer.peek("model", "home")).toMatchObject({ value: null });
+  });
+
   it("remembers ids the origin does not know (known-absent), without asking again", async () => {
     const layer = createHotLayer(bindings, { config: PATIENT });
     const store = regionStore("edge-test");
