@@ -21,7 +21,11 @@ import { servedFeatures } from "./support/served-features.js";
  */
 
 const bindings = env as unknown as EdgeBindings;
-/** A surface whose rules this file owns (others only read its lists through the origin). */
+/**
+ * A surface whose rules this file owns: other files only compare its lists
+ * with the origin's (no fixed length), so the out-of-stock filter there
+ * changes none of their checks.
+ */
 const SURFACE = "search";
 const BLOCKED_CATEGORY = `overlay-blocked-${crypto.randomUUID().slice(0, 8)}`;
 /** The retrieval seed: a catalogue item, so the embedding search runs over the pool. */
@@ -98,8 +102,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Other files share this origin: put the items back as they were.
+  // Other files share this origin: put the items and the surface's rules back as they were.
   for (const { id, values } of restore) await writeItem(id, values);
+  await admin("PUT", `/rules/${SURFACE}`, { rules: [] });
 });
 
 describe("edge filters follow item writes through the pool overlay (real origin, real workerd)", () => {
