@@ -201,7 +201,7 @@ describe("retrieveCandidates: exclusions and edge filters", () => {
 
 describe("retrieveCandidates: the pool overlay (facts written since the pool was built)", () => {
   /** A `poolOverlay` value as the hot layer hands it over (unparsed JSON). */
-  const overlayValue = {
+  const value = {
     poolVersion: 7,
     ids: ["a80", "a40", "a20", "a10", "a90", "outside-gone", 42, ""],
     categories: [null, null, "bags", "shoes", null, null, "x", "x"],
@@ -209,7 +209,7 @@ describe("retrieveCandidates: the pool overlay (facts written since the pool was
     inStock: [false, true, true, true, null, false, true, true],
     complete: true,
   };
-  const overlay = poolOverlayOf(pool, overlayValue);
+  const overlay = poolOverlayOf(pool, { value, version: 1 });
   const rules: Rule[] = [
     { kind: "filter_out_of_stock", feature: "in_stock" },
     { kind: "filter_blocked", feature: "category", values: ["bags"] },
@@ -251,13 +251,15 @@ describe("retrieveCandidates: the pool overlay (facts written since the pool was
     expect(found.every((id) => id !== "a90")).toBe(true);
   });
 
-  it("is compiled once per overlay value and pool, skipping malformed rows", () => {
+  it("is compiled once per pool and entry version (the content's hash), skipping malformed rows", () => {
     expect(overlay?.byId.size).toBe(6); // 42 and "" are not ids
     expect(overlay?.byIndex.size).toBe(5); // outside-gone is not in the pool
-    expect(poolOverlayOf(pool, overlayValue)).toBe(overlay);
-    expect(poolOverlayOf(pool, { ...overlayValue, ids: [] })).toBeUndefined();
-    expect(poolOverlayOf(pool, null)).toBeUndefined();
-    expect(poolOverlayOf(pool, "garbage")).toBeUndefined();
-    expect(poolOverlayOf(undefined, overlayValue)).toBeUndefined();
+    // The same content re-read (a new parsed value, same version): the compiled overlay.
+    expect(poolOverlayOf(pool, { value: structuredClone(value), version: 1 })).toBe(overlay);
+    expect(poolOverlayOf(pool, { value: { ...value, ids: [] }, version: 2 })).toBeUndefined();
+    expect(poolOverlayOf(pool, { value: null, version: 3 })).toBeUndefined();
+    expect(poolOverlayOf(pool, { value: "garbage", version: 4 })).toBeUndefined();
+    expect(poolOverlayOf(pool, undefined)).toBeUndefined();
+    expect(poolOverlayOf(undefined, { value, version: 1 })).toBeUndefined();
   });
 });

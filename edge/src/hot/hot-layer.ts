@@ -77,10 +77,10 @@ export interface HotLayer {
   poolWithOverlay(options?: HotReadOptions): Promise<PoolWithOverlay>;
 }
 
-/** A pool and its overlay's raw value (`undefined`: no pool, or no overlay held yet). */
+/** A pool and its `poolOverlay` entry (`undefined`: no pool, or no overlay held yet). */
 export interface PoolWithOverlay {
   pool: RetrievalPool | undefined;
-  overlay: unknown;
+  overlay: HotEntry | undefined;
 }
 
 /** Counters for tests and Server-Timing: which tier answered. */
@@ -355,7 +355,7 @@ export class TieredHotLayer implements HotLayer {
     const held = this.heldPool;
     if (!held?.pool) return { pool: undefined, overlay: undefined };
     const overlay = await this.get("poolOverlay", String(held.version), options);
-    return { pool: held.pool, overlay: overlay?.value };
+    return { pool: held.pool, overlay };
   }
 
   /** Version of the pool this isolate holds (operators, tests); null before the first load. */

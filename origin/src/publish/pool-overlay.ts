@@ -1,3 +1,4 @@
+import { hashUnit } from "#shared/experiments/assign-arm";
 import { MAX_POOL_OVERLAY_ITEMS, type PoolOverlayValue } from "#shared/hot/pool-overlay";
 import type { HotSource } from "./hot-values.js";
 
@@ -21,9 +22,10 @@ const ABSENT: PoolOverlayRow = { value: null, version: 0, updatedAt: 0 };
  * at most `MAX_POOL_OVERLAY_ITEMS`), read from the store now. The edge
  * applies them over the pool's own columns, so its filters follow item
  * writes within the hot layer's freshness bound while the multi-MB pool is
- * rebuilt only every HOT_POOL_REBUILD_MS. Version: the newest change's time
- * (it moves exactly when an item is written again); `null` for an id that is
- * not a pool version, or an origin without a pool.
+ * rebuilt only every HOT_POOL_REBUILD_MS. Version: a hash of the content,
+ * so it moves exactly when the value does and the edge compiles each content
+ * once however often it re-reads it; `null` for an id that is not a pool
+ * version, or an origin without a pool.
  *
  * @example
  * const row = await poolOverlayRow(source, String(pool.currentVersion));
@@ -61,5 +63,5 @@ export async function poolOverlayRow(source: HotSource, id: string): Promise<Poo
       value.inStock.push(typeof inStock === "boolean" ? inStock : null);
     }
   }
-  return { value, version: changed.lastChangeAt, updatedAt: changed.lastChangeAt };
+  return { value, version: hashUnit(JSON.stringify(value)), updatedAt: changed.lastChangeAt };
 }
