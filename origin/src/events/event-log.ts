@@ -297,30 +297,27 @@ export function createEventLog(
 
   async function markApplied(deliveryIds: readonly string[]): Promise<void> {
     if (deliveryIds.length === 0) return;
-    // The done records first, durably: they are what makes the events applied. Only then are
-    // the pending records emptied (one call each, so on Aerospike, whose batch writes are
-    // independent, an emptied pending record always has its done record).
-    const done = await store.operateMany(
-      deliveryIds.map((id) => ({
-        key: doneKey(id),
-        operations: [{ op: "put", bin: DONE_BIN, value: 1 }],
-        options: { ttl: ttlSeconds },
-      })),
-    );
-    const failed = done.find((result) => result instanceof StoreError);
-    if (failed) throw failed;
-    const emptied = await store.operateMany(
-      deliveryIds.map((id) => ({
-        key: deliveryKey(id),
-        operations: [
-          { op: "put", bin: PENDING_DELIVERY_BINS.done, value: 1 },
-          { op: "put", bin: PENDING_DELIVERY_BINS.events, value: null },
-        ],
-        options: { ttl: DONE_DELIVERY_TTL_SECONDS },
-      })),
-    );
-    const failedToEmpty = emptied.find((result) => result instanceof StoreError);
-    if (failedToEmpty) throw failedToEmpty;
+    const done: OperateRequest[] = deliveryIds.map((id) => ({
+      key: doneKey(id),
+      operations: [{ op: "put", bin: DONE_BIN, value: 1 }],
+      options: { ttl: ttlSeconds },
+    }));
+    const emptied: OperateRequest[] = deliveryIds.map((id) => ({
+      key: deliveryKey(id),
+      operations: [
+        { op: "put", bin: PENDING_DELIVERY_BINS.done, value: 1 },
+        { op: "put", bin: PENDING_DELIVERY_BINS.events, value: null },
+      ],
+      options: { ttl: DONE_DELIVERY_TTL_SECONDS },
+    }));
+    // The done records are what makes the events applied; the pending records may be emptied
+    // only once they are durable. On LMDB one `operateMany` is one transaction (both or
+    // neither, one commit); Aerospike's batch writes are independent, so two calls in order.
+    const steps = store.kind === "lmdb" ? [[...done, ...emptied]] : [done, emptied];
+    for (const step of steps) {
+      const failed = (await store.operateMany(step)).find((result) => result instanceof StoreError);
+      if (failed) throw failed;
+    }
   }
 
   async function pendingDeliveries(): Promise<PendingDelivery[]> {
