@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LmdbStore } from "../../src/store/lmdb/lmdb-store.js";
+import { NUMBER_MAP_EXTENSION } from "../../src/store/lmdb/number-map-extension.js";
 
 const dir = mkdtempSync(join(tmpdir(), "reco-lmdb-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,6 +91,21 @@ describe("LMDB number maps (block encoding of large maps of numbers)", () => {
         value(i),
       ]),
     );
+
+  it("stores a large map keyed by data in the block encoding (msgpack ext 0x4e)", async () => {
+    const path = join(dir, "number-maps-format");
+    const store = new LmdbStore({ path });
+    await store.put(key("cv"), { cv: numbers(40, (i) => i + 0.5) });
+    // The stored bytes (white box): a turned-off encoding would still read back equal.
+    const records = (store as unknown as { records: { getBinary(key: unknown): Uint8Array } })
+      .records;
+    const bytes = records.getBinary(["t", "s", "cv"]);
+    const extAt = bytes.findIndex(
+      (byte, i) => byte === 0xc8 && bytes[i + 3] === NUMBER_MAP_EXTENSION,
+    );
+    expect(extAt).toBeGreaterThanOrEqual(0);
+    await store.close();
+  });
 
   it("reads back every map as written, block-encoded or not, in the same key order", async () => {
     const path = join(dir, "number-maps");

@@ -118,8 +118,17 @@ export function encoderSupportsNumberMaps(encoder: {
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
 }): boolean {
-  const map = Object.fromEntries(Array.from({ length: MIN_ENTRIES }, (_, i) => [`k${i}`, i + 0.5]));
-  const bytes = encoder.encode([withNumberMaps({ m: map }).m]);
+  // Keys shaped like the stream's (`bucketKey`s), so the sample qualifies.
+  const map = Object.fromEntries(
+    Array.from({ length: MIN_ENTRIES }, (_, i) => [
+      String(i).padStart(MIN_DATA_KEY_LENGTH, "0"),
+      i + 0.5,
+    ]),
+  );
+  const wrapped = withNumberMaps({ m: map }).m;
+  if (!(wrapped instanceof NumberMap))
+    throw new Error("number-map check: its sample does not qualify");
+  const bytes = encoder.encode([wrapped]);
   const decoded = encoder.decode(bytes) as unknown[];
   return bytes.includes(NUMBER_MAP_EXTENSION) && JSON.stringify(decoded[0]) === JSON.stringify(map);
 }
