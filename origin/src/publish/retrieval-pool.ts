@@ -50,8 +50,15 @@ export class RetrievalPoolSource {
   private builtAt = 0;
   private readonly extraIds = new Set<string>();
   private demoIds: string[] | null = null;
-  /** Each changed item's last change (epoch ms), oldest first: what overlays are cut from. */
+  /** Each changed item's last change (epoch ms): what overlays are cut from. */
   private readonly changedAt = new Map<string, number>();
+  /**
+   * The same changes in time order, walked from the newest back to a pool's
+   * build start (a Map cannot be walked backwards without copying it).
+   * Entries a later change of the same item superseded are skipped, and
+   * dropped when the log is pruned.
+   */
+  private changeLog: { id: string; at: number }[] = [];
   /** Build start per remembered pool version: that pool holds every change before it. */
   private readonly builtFrom = new Map<number, number>();
   /** Distinct items changed since the last build started (an early rebuild past the overlay cap). */
@@ -70,9 +77,8 @@ export class RetrievalPoolSource {
     const now = Date.now();
     for (const id of ids) {
       this.extraIds.add(id);
-      // Delete first so the map stays in change order (the newest last).
-      this.changedAt.delete(id);
       this.changedAt.set(id, now);
+      this.changeLog.push({ id, at: now });
       this.changedSinceBuild.add(id);
     }
     this.dirty = true;
@@ -92,12 +98,14 @@ export class RetrievalPoolSource {
   changedSince(version: number): { ids: string[]; lastChangeAt: number } {
     const since = this.builtFrom.get(version) ?? Number.NEGATIVE_INFINITY;
     const ids: string[] = [];
+    const seen = new Set<string>();
     let lastChangeAt = 0;
-    const changes = [...this.changedAt];
-    for (let i = changes.length - 1; i >= 0; i--) {
-      const [id, at] = changes[i] as [string, number];
+    for (let i = this.changeLog.length - 1; i >= 0; i--) {
+      const { id, at } = this.changeLog[i] as { id: string; at: number };
       // A change recorded at the build's start may have missed its reads: included.
       if (at < since) break;
+      if (seen.has(id) || this.changedAt.get(id) !== at) continue;
+      seen.add(id);
       lastChangeAt = Math.max(lastChangeAt, at);
       ids.push(id);
     }
@@ -199,9 +207,12 @@ export class RetrievalPoolSource {
     }
     // Changes before every remembered build are in all of them: no overlay needs them.
     const oldest = Math.min(...this.builtFrom.values());
-    for (const [id, at] of this.changedAt) {
-      if (at >= oldest) break;
-      this.changedAt.delete(id);
-    }
+    const kept = this.changeLog.filter(({ id, at }) => {
+      const latest = this.changedAt.get(id) === at;
+      if (at >= oldest) return latest;
+      if (latest) this.changedAt.delete(id);
+      return false;
+    });
+    this.changeLog = kept;
   }
 }

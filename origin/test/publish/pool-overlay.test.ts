@@ -22,6 +22,13 @@ const origin = useSeededOrigin("pool-overlay", {
   REGION: "ap-south",
   HOT_POOL_REBUILD_MS: "1",
 });
+/** One that rebuilds at most hourly: only the overlay's own bound may rebuild it sooner. */
+const slow = useSeededOrigin("pool-overlay-slow", {
+  ORIGIN_SIGNING_SECRET: SECRET,
+  ADMIN_TOKEN,
+  REGION: "ap-south",
+  HOT_POOL_REBUILD_MS: "3600000",
+});
 
 /** What the pool's own columns say of item `id` (as the edge reads them). */
 function poolFacts(pool: RetrievalPool, id: string): PoolItemMeta {
@@ -35,13 +42,8 @@ function poolFacts(pool: RetrievalPool, id: string): PoolItemMeta {
   };
 }
 
-async function pool(): Promise<{ version: number; bytes: Uint8Array }> {
-  const response = await signedPost(
-    origin.url,
-    "/internal/hot/pool",
-    { region: "ap-south" },
-    SECRET,
-  );
+async function pool(base = origin.url): Promise<{ version: number; bytes: Uint8Array }> {
+  const response = await signedPost(base, "/internal/hot/pool", { region: "ap-south" }, SECRET);
   expect(response.status).toBe(200);
   return {
     version: Number(response.headers.get("x-hot-pool-version")),
@@ -49,9 +51,12 @@ async function pool(): Promise<{ version: number; bytes: Uint8Array }> {
   };
 }
 
-async function overlay(id: string): Promise<{ value: PoolOverlayValue | null; version: number }> {
+async function overlay(
+  id: string,
+  base = origin.url,
+): Promise<{ value: PoolOverlayValue | null; version: number }> {
   const response = await signedPost(
-    origin.url,
+    base,
     "/internal/hot/get",
     { region: "ap-south", kind: "poolOverlay", ids: [id] },
     SECRET,
@@ -61,8 +66,11 @@ async function overlay(id: string): Promise<{ value: PoolOverlayValue | null; ve
   return { value: entry?.value as PoolOverlayValue | null, version: entry?.version ?? -1 };
 }
 
-async function writeItems(rows: { key: string; values: Record<string, unknown> }[]) {
-  const response = await adminRequest(origin.url, ADMIN_TOKEN, "POST", "/features/write", {
+async function writeItems(
+  rows: { key: string; values: Record<string, unknown> }[],
+  base = origin.url,
+) {
+  const response = await adminRequest(base, ADMIN_TOKEN, "POST", "/features/write", {
     entity: "item",
     rows,
   });
@@ -124,5 +132,38 @@ describe("pool overlay (origin, no edge configured: edges only pull)", () => {
     expect(at).toBeGreaterThanOrEqual(0);
     expect(value.categories[at]).toBe("overlay-new");
     expect(value.inStock[at]).toBe(true);
+  });
+});
+
+describe("pool overlay bounds (the pool rebuilds at most hourly)", () => {
+  it("lists an item written twice once, with its latest facts", async () => {
+    const current = await pool(slow.url);
+    await writeItems([{ key: "i00051", values: { category: "first" } }], slow.url);
+    await writeItems([{ key: "i00051", values: { category: "second" } }], slow.url);
+    const value = (await overlay(String(current.version), slow.url)).value as PoolOverlayValue;
+    expect(value.ids.filter((id) => id === "i00051")).toHaveLength(1);
+    expect(value.categories[value.ids.indexOf("i00051")]).toBe("second");
+  });
+
+  it("past 5,000 changed items lists the newest 5,000, marked incomplete, and rebuilds the pool at its next read", async () => {
+    const before = await pool(slow.url);
+    const catalogue = Array.from({ length: 5_000 }, (_, i) => ({
+      key: `i${String(i).padStart(5, "0")}`,
+      values: { in_stock: i % 2 === 0 },
+    }));
+    await writeItems(catalogue, slow.url);
+    await writeItems([{ key: "bulk-newest", values: { in_stock: false } }], slow.url);
+    const capped = (await overlay(String(before.version), slow.url)).value as PoolOverlayValue;
+    expect(capped.complete).toBe(false);
+    expect(capped.ids).toHaveLength(5_000);
+    expect(capped.ids[0]).toBe("bulk-newest");
+    // The next pool read rebuilds (an hour has not passed): the new pool holds the writes.
+    const after = await pool(slow.url);
+    expect(after.version).not.toBe(before.version);
+    expect(poolFacts(decodePool(after.bytes), "i00001").inStock).toBe(false);
+    expect((await overlay(String(after.version), slow.url)).value).toMatchObject({
+      ids: [],
+      complete: true,
+    });
   });
 });
