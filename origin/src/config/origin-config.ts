@@ -67,7 +67,8 @@ const OriginEnv = z
     EDGE_PUBLISH_URLS: EdgePublishUrls.default([]),
     // 2 s: trending moves with every event; well inside the edge's 5 s freshness bound.
     HOT_REFRESH_MS: positiveMs.default(2_000),
-    // 30 s: a pool rebuild reads every item; embeddings and stock change rarely (item entries carry stock fresh).
+    // 30 s: a rebuild reads every item and re-ships ~5 MB per region; stock, category and brand reach
+    // the edge's filters sooner through the pool overlay (docs/edge.md), so only embeddings wait for it.
     HOT_POOL_REBUILD_MS: positiveMs.default(30_000),
     // 10k changed ids per edge: one admin write's worth many times over; beyond it the edge's re-pull covers.
     HOT_PUBLISH_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
