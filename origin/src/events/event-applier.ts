@@ -66,7 +66,8 @@ export class EventApplier {
     this.maxBatchEvents = options.maxBatchEvents ?? 5_000;
     this.batchLimit = this.maxBatchEvents;
     // One full flush waiting behind the one applying: an acknowledged event waits for at most
-    // two flushes (~0.3 s on this box at the measured rates), inside the 1 s visibility bound.
+    // two 5,000-event flushes (≈ 0.7 s at the ~15,000 events/s measured here under load),
+    // inside the 1 s visibility bound.
     this.maxQueuedEvents = options.maxQueuedEvents ?? 5_000;
     this.loop = this.run();
   }
