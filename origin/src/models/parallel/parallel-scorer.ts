@@ -23,14 +23,21 @@ export interface ParallelScorerOptions {
   logger?: { warn(details: object, message: string): void };
   /** Tests restart at once; see {@link RESTART_DELAY_MS}. */
   restartDelayMs?: number;
+  /** Tests wait longer, so a loaded box cannot turn a split into a fallback; see {@link REPLY_TIMEOUT_MS}. */
+  replyTimeoutMs?: number;
 }
 
 /** Below this the worker's share is smaller than the hand-off (two messages, two copies). */
 export const DEFAULT_MIN_PARALLEL_ROWS = 64;
 /** Models whose kernels the worker keeps: the active versions and a few experiment arms. */
 const MAX_WORKER_MODELS = 8;
-/** A half takes ~1 ms; a worker silent for this long is treated as dead and replaced. */
-const REPLY_TIMEOUT_MS = 50;
+/**
+ * A half takes ~1 ms: a reply later than this (the worker descheduled on a
+ * busy box) is not waited for, the main thread scores that share itself.
+ */
+const REPLY_TIMEOUT_MS = 20;
+/** A worker that has not answered a call for this long is hung: it is ended and replaced. */
+const HUNG_MS = 5_000;
 /** A worker that died is started again at most this often, so a broken one cannot spin. */
 const RESTART_DELAY_MS = 1_000;
 
@@ -39,8 +46,16 @@ interface Running {
   ready: boolean;
   /** Model keys whose kernels the worker holds, oldest use first. */
   loaded: Map<number, true>;
-  /** The call in flight (there is at most one). */
-  pending: { call: number; resolve: () => void; reject: (error: Error) => void } | null;
+  /**
+   * The call in flight (at most one). It stays set after its caller stopped
+   * waiting (timeout) until the worker answers: the shared buffers are its.
+   */
+  pending: {
+    call: number;
+    since: number;
+    resolve: () => void;
+    reject: (error: Error) => void;
+  } | null;
 }
 
 /**
@@ -64,6 +79,7 @@ export class ParallelScorer implements ModelScorer {
   readonly #minRows: number;
   readonly #logger: ParallelScorerOptions["logger"];
   readonly #restartDelayMs: number;
+  readonly #replyTimeoutMs: number;
   /** Predicts split across the threads, scored on the main thread alone, and splits the worker failed. */
   readonly counts = { parallel: 0, mainThread: 0, fallback: 0 };
   #running: Running | null = null;
@@ -81,6 +97,7 @@ export class ParallelScorer implements ModelScorer {
     this.#minRows = options.minRows ?? DEFAULT_MIN_PARALLEL_ROWS;
     this.#logger = options.logger;
     this.#restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
   }
 
   predict(model: Model, matrix: FeatureMatrix, rows: number): Float64Array | Promise<Float64Array> {
@@ -162,10 +179,15 @@ export class ParallelScorer implements ModelScorer {
   #await(running: Running, call: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#kill(running, new Error(`no answer in ${REPLY_TIMEOUT_MS} ms`));
-      }, REPLY_TIMEOUT_MS);
+        const pending = running.pending;
+        if (pending?.call !== call) return;
+        // Still the worker's until it answers; this caller scores the share itself.
+        running.pending = { ...pending, resolve: () => {}, reject: () => {} };
+        reject(new Error(`no answer in ${this.#replyTimeoutMs} ms`));
+      }, this.#replyTimeoutMs);
       running.pending = {
         call,
+        since: Date.now(),
         resolve: () => {
           clearTimeout(timer);
           resolve();
@@ -220,6 +242,10 @@ export class ParallelScorer implements ModelScorer {
 
   /** The running worker, started (lazily, at most once per restart delay) when there is none. */
   #worker(): Running | null {
+    const current = this.#running;
+    if (current?.pending && Date.now() - current.pending.since > HUNG_MS) {
+      this.#kill(current, new Error(`no answer in ${HUNG_MS} ms`));
+    }
     if (this.#running || this.#closed) return this.#running;
     const now = Date.now();
     if (now < this.#restartAfter) return null;

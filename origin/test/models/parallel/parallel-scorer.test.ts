@@ -24,7 +24,8 @@ let scorer: ParallelScorer;
 
 beforeAll(async () => {
   // A low threshold so the reference files' few rows (tiled) are split too.
-  scorer = new ParallelScorer({ minRows: 8, restartDelayMs: 0 });
+  // Waits for the worker however busy the box is: these tests are about results, not speed.
+  scorer = new ParallelScorer({ minRows: 8, restartDelayMs: 0, replyTimeoutMs: 60_000 });
   await scorer.warmUp();
 });
 
