@@ -8,6 +8,7 @@ import { featureRecordKey } from "../../origin/src/features/layout.js";
 import { FeatureRegistry } from "../../origin/src/features/registry/feature-registry.js";
 import { FeatureServer } from "../../origin/src/features/serving/feature-server.js";
 import { writeFeatures } from "../../origin/src/features/write/write-features.js";
+import { ParallelScorer } from "../../origin/src/models/parallel/parallel-scorer.js";
 import { ModelRegistry } from "../../origin/src/models/registry/model-registry.js";
 import { syntheticXgboostJson } from "../../origin/src/models/synthetic/synthetic-forests.js";
 import { executeGraph } from "../../origin/src/proxy/execute-graph.js";
@@ -135,6 +136,8 @@ async function prepare(store: StorePort, namespace: string, id: string): Promise
   const models = ModelRegistry.open(store, keys, registry, {
     pollMs: 0,
     recordPrefix: `model-rank-${id}`,
+    // What the origin does: on unless RANK_PARALLEL_SCORING=0 (so a run can compare both).
+    parallelScoring: process.env.RANK_PARALLEL_SCORING !== "0",
   });
   const modelId = "bench";
   await models.upload(modelId, { model: syntheticXgboostJson(FOREST), graph });
@@ -211,6 +214,8 @@ async function measureRank(
     }),
   );
   const out = new Float64Array(CANDIDATES);
+  const { scorer } = f.models;
+  if (scorer instanceof ParallelScorer) await scorer.warmUp();
   return [
     ...(await measurePair(
       { ...label, op: `graph fetch ${CANDIDATES}×40 (vs raw reads of the same keys)` },
@@ -229,6 +234,18 @@ async function measureRank(
       },
       options,
     ),
+    ...(scorer instanceof ParallelScorer
+      ? [
+          await measure(
+            { ...label, op: `scoring (parallel) ${shape}`, impl: "adapter" },
+            async (i) => {
+              const m = matrices[i % matrices.length] as (typeof matrices)[number];
+              return scorer.predict(active.model, m.matrix, m.rows);
+            },
+            options,
+          ),
+        ]
+      : []),
     await settle().then(() =>
       measure(
         { ...label, op: `rank total ${shape} (graph + score + sort, no HTTP)`, impl: "adapter" },
@@ -238,6 +255,7 @@ async function measureRank(
             {
               models: f.models,
               features: f.server,
+              scorer,
               // A bench run must fail with the store's own error, not a 503 body.
               onStoreError: (error) => {
                 throw error;
