@@ -123,6 +123,12 @@ export class ParallelScorer implements ModelScorer {
     return this.#running?.worker;
   }
 
+  /** Starts the worker in the background, so the first large predicts need not score alone. */
+  start(): this {
+    this.#worker();
+    return this;
+  }
+
   /** Starts the worker now rather than on the first large predict; resolves once it is ready. */
   async warmUp(): Promise<void> {
     while (!this.#closed && !this.ready) {

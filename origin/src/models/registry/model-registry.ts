@@ -81,7 +81,7 @@ export class ModelRegistry {
     this.now = options.now ?? Date.now;
     this.records = new ModelStore(store, keys, options.recordPrefix ?? MODEL_RECORD_PREFIX);
     this.scorer = options.parallelScoring
-      ? new ParallelScorer(options.logger ? { logger: options.logger } : {})
+      ? new ParallelScorer(options.logger ? { logger: options.logger } : {}).start()
       : mainThreadScorer;
   }
 
