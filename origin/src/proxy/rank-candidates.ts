@@ -64,7 +64,7 @@ export async function rankWith(
   );
   const fetched = performance.now();
   const scores = deps.scorer
-    ? await deps.scorer.predict(active.model, graph.matrix, graph.rows)
+    ? deps.scorer.predict(active.model, graph.matrix, graph.rows)
     : active.model.predict(graph.matrix, graph.rows);
   const scored = performance.now();
 

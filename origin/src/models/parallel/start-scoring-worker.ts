@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { type MessagePort, Worker } from "node:worker_threads";
+import type { ScoringWorkerData } from "./scoring-messages.js";
 
 /**
  * Starts the scoring worker: through tsx's loader when this module runs as
@@ -9,19 +10,20 @@ import { Worker } from "node:worker_threads";
  * build (the stream worker's pattern). `unref`: an idle scorer never keeps
  * the process alive.
  */
-export function startScoringWorker(): Worker {
+export function startScoringWorker(data: ScoringWorkerData): Worker {
+  const options = { workerData: data, transferList: [data.port as MessagePort] };
   const entry = new URL(
     import.meta.url.endsWith(".ts") ? "./scoring-worker.ts" : "./scoring-worker.js",
     import.meta.url,
   );
   let worker: Worker;
   if (!entry.pathname.endsWith(".ts")) {
-    worker = new Worker(entry);
+    worker = new Worker(entry, options);
   } else {
     const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
     const tsxApi = pathToFileURL(join(dirname(tsxPackage), "dist/esm/api/index.mjs")).href;
     const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-    worker = new Worker(boot, { eval: true });
+    worker = new Worker(boot, { ...options, eval: true });
   }
   worker.unref();
   return worker;

@@ -24,8 +24,13 @@ let scorer: ParallelScorer;
 
 beforeAll(async () => {
   // A low threshold so the reference files' few rows (tiled) are split too.
-  // Waits for the worker however busy the box is: these tests are about results, not speed.
-  scorer = new ParallelScorer({ minRows: 8, restartDelayMs: 0, replyTimeoutMs: 60_000 });
+  // Always waits for the worker, however busy the box is: these tests check the worker's results.
+  scorer = new ParallelScorer({
+    minRows: 8,
+    restartDelayMs: 0,
+    replyTimeoutMs: 60_000,
+    reclaim: false,
+  });
   await scorer.warmUp();
 });
 
@@ -101,7 +106,7 @@ describe("parallel scoring gives the single-thread predictions, bit for bit", ()
     ]) {
       await expectParallelIdentical(model, matrix, ROWS);
       await expectParallelIdentical(model, Float64Array.from(matrix), ROWS);
-      // An odd count: the worker's share starts mid-quad of a 4-row kernel step.
+      // An odd count: the last chunk is not a multiple of the kernel's four-row step.
       await expectParallelIdentical(model, matrix, ROWS - 3);
     }
   });
@@ -112,15 +117,20 @@ describe("parallel scoring falls back to the main thread", () => {
   const matrix = syntheticMatrix(ROWS, FOREST.features, 12);
   const expected = model.predict(matrix, ROWS);
 
-  it("scores a second call on the main thread while the worker is busy", async () => {
-    const before = { ...scorer.counts };
-    const first = scorer.predict(model, matrix, ROWS);
-    const second = scorer.predict(model, matrix, ROWS);
-    expect(second).toBeInstanceOf(Float64Array);
-    expect(await first).toEqual(expected);
-    expect(await second).toEqual(expected);
-    expect(scorer.counts.parallel).toBe(before.parallel + 1);
-    expect(scorer.counts.mainThread).toBe(before.mainThread + 1);
+  it("finishes a call on the main thread when the worker is late, and skips it while busy", async () => {
+    // A zero wait: the worker's share is late unless it finished before the main thread's.
+    const impatient = new ParallelScorer({ minRows: 8, replyTimeoutMs: 0 });
+    try {
+      await impatient.warmUp();
+      for (let i = 0; i < 20; i++) {
+        expect(impatient.predict(model, matrix, ROWS)).toEqual(expected);
+      }
+      const { parallel, mainThread, fallback } = impatient.counts;
+      expect(parallel + mainThread + fallback).toBe(20);
+      expect(fallback).toBeGreaterThan(0);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it("scores a forest that walks node by node on the main thread", async () => {
@@ -142,14 +152,13 @@ describe("parallel scoring falls back to the main thread", () => {
     expect(scorer.counts.mainThread).toBe(before.mainThread + 1);
   });
 
-  it("finishes a call whose worker was killed, then starts a new worker", async () => {
+  it("scores on the main thread once the worker is killed, then starts a new worker", async () => {
     const worker = scorer.workerThread;
-    expect(worker).toBeDefined();
+    if (!worker) throw new Error("expected a running worker");
+    await worker.terminate();
     const before = { ...scorer.counts };
-    // Ended before the worker can read the call: the main thread scores its share.
-    void worker?.terminate();
-    expect(await scorer.predict(model, matrix, ROWS)).toEqual(expected);
-    expect(scorer.counts.fallback).toBe(before.fallback + 1);
+    expect(scorer.predict(model, matrix, ROWS)).toEqual(expected);
+    expect(scorer.counts.parallel).toBe(before.parallel);
 
     await scorer.warmUp();
     expect(scorer.workerThread).not.toBe(worker);
