@@ -136,8 +136,8 @@ async function prepare(store: StorePort, namespace: string, id: string): Promise
   const models = ModelRegistry.open(store, keys, registry, {
     pollMs: 0,
     recordPrefix: `model-rank-${id}`,
-    // What the origin does: on unless RANK_PARALLEL_SCORING=0 (so a run can compare both).
-    parallelScoring: process.env.RANK_PARALLEL_SCORING !== "0",
+    // What the origin does: off unless RANK_PARALLEL_SCORING=1 (so a run can compare both).
+    parallelScoring: ["1", "true"].includes(process.env.RANK_PARALLEL_SCORING ?? ""),
   });
   const modelId = "bench";
   await models.upload(modelId, { model: syntheticXgboostJson(FOREST), graph });
