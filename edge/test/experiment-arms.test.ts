@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   OriginRecommendationResponse,
   RecommendationResponse,
@@ -7,12 +7,12 @@ import {
 } from "#shared/api/recommendations";
 import { assignArm, compileExperiment } from "#shared/experiments/assign-arm";
 import type { ExperimentConfig } from "#shared/experiments/experiment-config";
-import { signRequest } from "#shared/security/request-signing";
 import { edgeConfig } from "../src/config/edge-config.js";
 import type { EdgeBindings } from "../src/env.js";
 import { edgePorts } from "../src/pipeline/edge-ports.js";
 import type { ModelPicker } from "../src/pipeline/ports.js";
 import { sessionCookieName } from "../src/security/shopper-identity.js";
+import { originAdmin as admin, signedOriginPost } from "./support/origin-calls.js";
 
 /**
  * A 70/30 experiment on one surface, through the real origin and the edge's
@@ -52,18 +52,6 @@ const linear = (weight: number) => ({
 const PROPAGATION_MS = 20_000;
 /** Asks until the answer is stored: degraded or key-unknown answers (a busy box) are not. */
 const ATTEMPTS = 15;
-
-async function admin(method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${inject("originUrl")}/admin${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      authorization: `Bearer ${inject("originAdminToken")}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(response.status, await response.text()).toBe(200);
-}
 
 /** A session cookie as the edge signs it (hono's format), for a session id the test chose. */
 async function cookieFor(sessionId: string): Promise<string> {
@@ -128,20 +116,8 @@ interface Unit {
 }
 
 async function originArm(ids: Unit): Promise<OriginRecommendationResponse> {
-  const path = "/internal/recommendations";
-  const body = JSON.stringify({ surface: SURFACE, k: 3, region: "edge-test", ...ids });
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: path,
-    body,
-    secret: inject("originSigningSecret"),
-  });
-  const response = await fetch(`${inject("originUrl")}${path}`, {
-    method: "POST",
-    body,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-  expect(response.status).toBe(200);
+  const body = { surface: SURFACE, k: 3, region: "edge-test", ...ids };
+  const response = await signedOriginPost("/internal/recommendations", body);
   return OriginRecommendationResponse.parse(await response.json());
 }
 

@@ -1,12 +1,13 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecommendationResponse } from "#shared/api/recommendations";
 import type { EdgeBindings } from "../src/env.js";
 import { hotConfig } from "../src/hot/hot-config.js";
 import { hotLayer } from "../src/hot/hot-layer.js";
 import worker from "../src/index.js";
 import { poolIndexOf } from "../src/retrieval/pool-lookup.js";
+import { originAdmin as admin } from "./support/origin-calls.js";
 import { servedFeatures } from "./support/served-features.js";
 
 /**
@@ -35,18 +36,6 @@ const ORIGIN_DOWN: Partial<EdgeBindings> = { ORIGIN_URL: "http://127.0.0.1:9" };
 const PATH = `/v1/recommendations?surface=${SURFACE}&k=100&budgetMs=200&itemId=${CONTEXT_ITEM}`;
 /** Polling period while waiting for a change: fine next to a 5 s bound. */
 const POLL_MS = 100;
-
-async function admin(method: string, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${inject("originUrl")}/admin${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      authorization: `Bearer ${inject("originAdminToken")}`,
-    },
-    body: JSON.stringify(body),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-}
 
 async function writeItem(id: string, values: Record<string, unknown>): Promise<void> {
   await admin("POST", "/features/write", { entity: "item", rows: [{ key: id, values }] });

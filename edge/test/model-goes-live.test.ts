@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RecommendationResponse } from "#shared/api/recommendations";
+import { originAdmin as admin } from "./support/origin-calls.js";
 import { servedFeatures } from "./support/served-features.js";
 
 /**
@@ -46,19 +47,6 @@ const CHEAP_IN_STOCK_FIRST = {
 const K = 100;
 /** The origin answers within the largest budget on a quiet box; a loaded one may need a retry. */
 const ORIGIN_ATTEMPTS = 10;
-
-async function admin(method: string, path: string, body?: unknown): Promise<Response> {
-  const response = await fetch(`${inject("originUrl")}/admin${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      authorization: `Bearer ${inject("originAdminToken")}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return response;
-}
 
 /** Item prices and stock as the origin serves them (the model's own inputs). */
 async function itemFacts(ids: string[]): Promise<Map<string, { price: number; inStock: number }>> {

@@ -1,6 +1,5 @@
-import { expect, inject } from "vitest";
 import { type FeatureGetRequest, FeatureGetResponse } from "#shared/features/serving";
-import { signRequest } from "#shared/security/request-signing";
+import { signedOriginPost } from "./origin-calls.js";
 
 /**
  * What the test origin serves for `requests`, asked as the edge would: a
@@ -9,19 +8,6 @@ import { signRequest } from "#shared/security/request-signing";
 export async function servedFeatures(
   requests: FeatureGetRequest["requests"],
 ): Promise<FeatureGetResponse> {
-  const path = "/internal/features/get";
-  const body = JSON.stringify({ requests });
-  const headers = await signRequest({
-    method: "POST",
-    pathWithQuery: path,
-    body,
-    secret: inject("originSigningSecret"),
-  });
-  const response = await fetch(`${inject("originUrl")}${path}`, {
-    method: "POST",
-    body,
-    headers: { ...headers, "content-type": "application/json" },
-  });
-  expect(response.status).toBe(200);
+  const response = await signedOriginPost("/internal/features/get", { requests });
   return FeatureGetResponse.parse(await response.json());
 }
