@@ -8,7 +8,6 @@ import { featureRecordKey } from "../../origin/src/features/layout.js";
 import { FeatureRegistry } from "../../origin/src/features/registry/feature-registry.js";
 import { FeatureServer } from "../../origin/src/features/serving/feature-server.js";
 import { writeFeatures } from "../../origin/src/features/write/write-features.js";
-import { ParallelScorer } from "../../origin/src/models/parallel/parallel-scorer.js";
 import { ModelRegistry } from "../../origin/src/models/registry/model-registry.js";
 import { syntheticXgboostJson } from "../../origin/src/models/synthetic/synthetic-forests.js";
 import { executeGraph } from "../../origin/src/proxy/execute-graph.js";
@@ -136,8 +135,6 @@ async function prepare(store: StorePort, namespace: string, id: string): Promise
   const models = ModelRegistry.open(store, keys, registry, {
     pollMs: 0,
     recordPrefix: `model-rank-${id}`,
-    // What the origin does: off unless RANK_PARALLEL_SCORING=1 (so a run can compare both).
-    parallelScoring: ["1", "true"].includes(process.env.RANK_PARALLEL_SCORING ?? ""),
   });
   const modelId = "bench";
   await models.upload(modelId, { model: syntheticXgboostJson(FOREST), graph });
@@ -214,8 +211,6 @@ async function measureRank(
     }),
   );
   const out = new Float64Array(CANDIDATES);
-  const { scorer } = f.models;
-  if (scorer instanceof ParallelScorer) await scorer.warmUp();
   return [
     ...(await measurePair(
       { ...label, op: `graph fetch ${CANDIDATES}×40 (vs raw reads of the same keys)` },
@@ -234,18 +229,6 @@ async function measureRank(
       },
       options,
     ),
-    ...(scorer instanceof ParallelScorer
-      ? [
-          await measure(
-            { ...label, op: `scoring (parallel) ${shape}`, impl: "adapter" },
-            async (i) => {
-              const m = matrices[i % matrices.length] as (typeof matrices)[number];
-              return scorer.predict(active.model, m.matrix, m.rows);
-            },
-            options,
-          ),
-        ]
-      : []),
     await settle().then(() =>
       measure(
         { ...label, op: `rank total ${shape} (graph + score + sort, no HTTP)`, impl: "adapter" },
@@ -255,7 +238,6 @@ async function measureRank(
             {
               models: f.models,
               features: f.server,
-              scorer,
               // A bench run must fail with the store's own error, not a 503 body.
               onStoreError: (error) => {
                 throw error;

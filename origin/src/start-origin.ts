@@ -59,7 +59,6 @@ export async function startOrigin(
   const models = ModelRegistry.open(store, keys, features.registry, {
     pollMs: config.features.registryPollMs,
     logger,
-    parallelScoring: config.rank.parallelScoring,
   });
   if (config.seedDemoData) {
     const started = Date.now();

@@ -61,8 +61,6 @@ const OriginEnv = z
     FEATURE_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
     FEATURE_LOG_PATH: z.string().min(1).default(".data/feature-log.ndjson"),
     SEED_DEMO_DATA: flag.default(false),
-    /** Large re-ranks share their rows with a worker thread (docs/models.md); off: the rank bench measured it slower. */
-    RANK_PARALLEL_SCORING: flag.default(false),
     // 7 days: outlasts the queue's retries (minutes) and its default 4-day retention, so any redelivery is recognised.
     EVENT_DEDUPE_WINDOW_SECONDS: positiveSeconds.default(7 * 24 * 3600),
     /** Edges to publish hot-layer changes to: `url` or `region=url`, comma separated; empty = none. */
@@ -97,7 +95,6 @@ export function loadOriginConfig(source: Record<string, string | undefined> = pr
     events: { dedupeWindowSeconds: env.EVENT_DEDUPE_WINDOW_SECONDS },
     failpoint: env.ORIGIN_FAILPOINT,
     adminToken: env.ADMIN_TOKEN,
-    rank: { parallelScoring: env.RANK_PARALLEL_SCORING },
     features: {
       registryPollMs: env.FEATURE_REGISTRY_POLL_MS,
       logSampleRate: env.FEATURE_LOG_SAMPLE_RATE,

@@ -3,7 +3,6 @@ import type { CompiledExperiment } from "#shared/experiments/assign-arm";
 import { ApiError } from "#shared/http/api-error";
 import { chooseModel, type ModelChoice } from "../experiments/choose-model.js";
 import type { FeatureLog } from "../features/logging/feature-log.js";
-import type { ModelScorer } from "../models/parallel/parallel-scorer.js";
 import type { ModelRegistry } from "../models/registry/model-registry.js";
 import { StoreError } from "../store/port.js";
 import { type BusinessRulesHook, noBusinessRules } from "./business-rules-hook.js";
@@ -17,8 +16,6 @@ export interface RankDeps {
   /** The surface's experiment (`ExperimentsStore.current`); absent = no experiments. */
   experiments?: { current(surface: string): CompiledExperiment | null };
   onStoreError?: (error: StoreError) => void;
-  /** Scores the matrix (the registry's, which may split it across threads); absent = `model.predict`. */
-  scorer?: ModelScorer;
 }
 
 /** Entity name the served matrix is logged under: one row per candidate item. */
@@ -63,9 +60,7 @@ export async function rankWith(
     storeDown(deps),
   );
   const fetched = performance.now();
-  const scores = deps.scorer
-    ? deps.scorer.predict(active.model, graph.matrix, graph.rows)
-    : active.model.predict(graph.matrix, graph.rows);
+  const scores = active.model.predict(graph.matrix, graph.rows);
   const scored = performance.now();
 
   const order = Array.from({ length: graph.rows }, (_, i) => i);

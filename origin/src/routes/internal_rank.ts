@@ -22,7 +22,6 @@ export function registerInternalRank(app: Hono, deps: OriginDeps): void {
         rules,
         experiments: deps.experiments,
         onStoreError: (err) => deps.logger.warn({ err }, "rank feature read failed"),
-        ...(deps.models ? { scorer: deps.models.scorer } : {}),
       },
       request,
       requestIdOf(c),

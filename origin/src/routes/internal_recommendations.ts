@@ -22,7 +22,6 @@ export function registerInternalRecommendations(app: Hono, deps: OriginDeps): vo
       features: deps.features.server,
       log: deps.features.log,
       onStoreError: (err) => deps.logger.warn({ err }, "recommendations store read failed"),
-      scorer: deps.models.scorer,
     },
   };
   app.post("/recommendations", async (c) => {

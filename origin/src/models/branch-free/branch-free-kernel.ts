@@ -152,17 +152,6 @@ export function compileTreeKernel(
 }
 
 /**
- * A model's compiled kernel and what it was compiled from, so another
- * thread can compile the very same kernel (parallel scoring).
- */
-export interface ChosenKernel {
-  kernel: TreeKernel;
-  forest: BranchFreeForest;
-  rules: ScoringRules;
-  specialise: boolean;
-}
-
-/**
  * The kernel a model scores with: `undefined` (walk node by node) when
  * `choice` is `walk` or `toBranchFree` cannot lay the forest out, else
  * compiled once here, at load. `toBranchFree` runs only when it is needed.
@@ -171,11 +160,9 @@ export function chooseTreeKernel(
   choice: KernelChoice | undefined,
   rules: ScoringRules,
   toBranchFree: () => BranchFreeForest | undefined,
-): ChosenKernel | undefined {
+): TreeKernel | undefined {
   const kernel = choice ?? "specialised";
   if (kernel === "walk") return undefined;
   const forest = toBranchFree();
-  if (!forest) return undefined;
-  const specialise = kernel === "specialised";
-  return { kernel: compileTreeKernel(forest, rules, specialise), forest, rules, specialise };
+  return forest && compileTreeKernel(forest, rules, kernel === "specialised");
 }

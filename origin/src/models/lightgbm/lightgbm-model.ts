@@ -1,6 +1,6 @@
 import { chooseTreeKernel, type KernelChoice } from "../branch-free/branch-free-kernel.js";
 import { ForestModel } from "../forest-model.js";
-import type { FeatureMatrix } from "../model.js";
+import { type FeatureMatrix, prepareOutput } from "../model.js";
 import { applyTransform } from "../transforms.js";
 import {
   CATEGORICAL_MASK,
@@ -39,22 +39,27 @@ export class LightgbmModel extends ForestModel {
     this.#parsed = parsed;
   }
 
-  protected startMargins(matrix: FeatureMatrix, rows: number, raw: Float64Array): FeatureMatrix {
-    raw.fill(0, 0, rows * this.numOutputs);
-    return matrix;
+  predictRaw(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const width = this.numOutputs;
+    const result = prepareOutput(this, matrix, rows, width, out);
+    result.fill(0, 0, rows * width);
+    const forest = this.#parsed.forest;
+    const stride = this.numFeatures;
+    if (this.kernel) this.kernel(matrix, rows, stride, width, result);
+    else addTrees(forest, matrix, rows, stride, width, result);
+    return result;
   }
 
-  protected walkTrees(matrix: FeatureMatrix, rows: number, out: Float64Array): void {
-    addTrees(this.#parsed.forest, matrix, rows, this.numFeatures, this.numOutputs, out);
-  }
-
-  protected transform(raw: Float64Array, rows: number, result: Float64Array): void {
+  predict(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const result = this.predictRaw(matrix, rows, out);
     if (this.#parsed.averageOutput) {
       // Random forests: LightGBM averages in predict() only; the raw score stays the sum.
       const iterations = this.numTrees / this.numOutputs;
-      for (let i = 0; i < rows * this.numOutputs; i++) raw[i] = (raw[i] as number) / iterations;
+      for (let i = 0; i < rows * this.numOutputs; i++)
+        result[i] = (result[i] as number) / iterations;
     }
-    applyTransform(this.#parsed.transform, raw, rows, this.numOutputs, result, false);
+    applyTransform(this.#parsed.transform, result, rows, this.numOutputs, result, false);
+    return result;
   }
 }
 

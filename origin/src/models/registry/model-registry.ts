@@ -11,7 +11,6 @@ import { compileGraph, type GraphPlan } from "../../proxy/compile-graph.js";
 import { StoreError, type StorePort } from "../../store/port.js";
 import { loadModel } from "../load-model.js";
 import type { Model } from "../model.js";
-import { type ModelScorer, mainThreadScorer, ParallelScorer } from "../parallel/parallel-scorer.js";
 import { ModelStore } from "./model-store.js";
 
 /** Default poll period: an activation reaches every process within about a second. */
@@ -31,8 +30,6 @@ export interface ModelRegistryOptions {
   logger?: Logger;
   /** Record-name prefix; tests sharing one Aerospike namespace use their own. */
   recordPrefix?: string;
-  /** Split large predicts across a worker thread (`RANK_PARALLEL_SCORING`); off unless set. */
-  parallelScoring?: boolean;
 }
 
 /** The active version of a model, parsed once per process. */
@@ -69,8 +66,6 @@ export class ModelRegistry {
   private polling = false;
   private readonly now: () => number;
   readonly records: ModelStore;
-  /** How the rank path scores this registry's models; ended by {@link close}. */
-  readonly scorer: ModelScorer;
 
   private constructor(
     store: StorePort,
@@ -80,9 +75,6 @@ export class ModelRegistry {
   ) {
     this.now = options.now ?? Date.now;
     this.records = new ModelStore(store, keys, options.recordPrefix ?? MODEL_RECORD_PREFIX);
-    this.scorer = options.parallelScoring
-      ? new ParallelScorer(options.logger ? { logger: options.logger } : {}).start()
-      : mainThreadScorer;
   }
 
   /** Starts polling (`pollMs: 0` disables it, for tools and tests). */
@@ -364,8 +356,6 @@ export class ModelRegistry {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // The worker is unref'd, so nothing waits on this; errors ending a thread are moot at stop.
-    void this.scorer.close().catch(() => {});
   }
 }
 

@@ -1,6 +1,6 @@
 import { chooseTreeKernel, type KernelChoice } from "../branch-free/branch-free-kernel.js";
 import { ForestModel } from "../forest-model.js";
-import type { FeatureMatrix } from "../model.js";
+import { type FeatureMatrix, prepareOutput } from "../model.js";
 import { applyTransform, transformWidth } from "../transforms.js";
 import type { ParsedXgboost } from "./parse-xgboost.js";
 import { xgboostToBranchFree } from "./to-branch-free.js";
@@ -34,23 +34,17 @@ export class XgboostModel extends ForestModel {
     this.#parsed = parsed;
   }
 
-  protected startMargins(matrix: FeatureMatrix, rows: number, raw: Float64Array): FeatureMatrix {
-    const { baseMargin } = this.#parsed;
+  predictRaw(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const result = prepareOutput(this, matrix, rows, this.numOutputs, out);
+    const { forest, baseMargin } = this.#parsed;
     const width = this.numOutputs;
     for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < width; k++) raw[r * width + k] = baseMargin[k] as number;
+      for (let k = 0; k < width; k++) result[r * width + k] = baseMargin[k] as number;
     }
-    // The walk rounds each value itself (and reads categories); the kernel reads float32.
-    return this.branchFree ? this.#float32(matrix, rows) : matrix;
-  }
-
-  protected walkTrees(matrix: FeatureMatrix, rows: number, out: Float64Array): void {
-    const { forest, baseMargin } = this.#parsed;
-    addTrees(forest, baseMargin, matrix, rows, this.numFeatures, this.numOutputs, out);
-  }
-
-  protected transform(raw: Float64Array, rows: number, result: Float64Array): void {
-    applyTransform(this.#parsed.objective.transform, raw, rows, this.numOutputs, result, true);
+    const stride = this.numFeatures;
+    if (this.kernel) this.kernel(this.#float32(matrix, rows), rows, stride, width, result);
+    else addTrees(forest, baseMargin, matrix, rows, stride, width, result);
+    return result;
   }
 
   #float32(matrix: FeatureMatrix, rows: number): Float32Array {
@@ -59,6 +53,20 @@ export class XgboostModel extends ForestModel {
     if (this.#scratch.length < n) this.#scratch = new Float32Array(n);
     this.#scratch.set(matrix.subarray(0, n));
     return this.#scratch;
+  }
+
+  predict(matrix: FeatureMatrix, rows: number, out?: Float64Array): Float64Array {
+    const { transform } = this.#parsed.objective;
+    const width = this.numPredictOutputs;
+    const result = prepareOutput(this, matrix, rows, width, out);
+    if (transform.kind === "argmax") {
+      const raw = this.predictRaw(matrix, rows);
+      applyTransform(transform, raw, rows, this.numOutputs, result, true);
+    } else {
+      this.predictRaw(matrix, rows, result);
+      applyTransform(transform, result, rows, this.numOutputs, result, true);
+    }
+    return result;
   }
 }
 
