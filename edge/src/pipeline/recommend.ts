@@ -17,7 +17,7 @@ import {
   type RerankInput,
   type SessionView,
 } from "./ports.js";
-import { StageTimings } from "./stage-timings.js";
+import { type Stage, StageTimings } from "./stage-timings.js";
 
 /** What the inference cache holds: a finished list and how it was made. */
 export interface CachedList {
@@ -102,29 +102,24 @@ export async function recommend(
   const { ports } = deps;
 
   const keyStageMs = input.budgetMs * KEY_STAGE_SHARE;
+  /** A cache-key read, timed as `stage`: late or failed is `undefined`, never a throw. */
+  const keyRead = <T>(stage: Stage, read: () => Promise<T>) =>
+    timings.time(stage, () =>
+      within(
+        read().catch(() => undefined),
+        keyStageMs,
+        deps.waitUntil,
+      ),
+    );
   // A session the edge issued in this request has no events: nothing to read.
   const sessionRead = input.newSession
     ? undefined
-    : timings.time("session", () =>
-        within(
-          ports.readSession(input.sessionId).catch(() => undefined),
-          keyStageMs,
-          deps.waitUntil,
-        ),
-      );
+    : keyRead("session", () => ports.readSession(input.sessionId));
   if (input.newSession) timings.record("session", 0);
   // The surface's experiment is almost always fresh in isolate memory: no promise, no timer.
   const modelNow = ports.modelsNow?.(input.surface);
   if (modelNow) timings.record("hot", 0);
-  const modelRead = modelNow
-    ? undefined
-    : timings.time("hot", () =>
-        within(
-          ports.modelsOf(input.surface).catch(() => undefined),
-          keyStageMs,
-          deps.waitUntil,
-        ),
-      );
+  const modelRead = modelNow ? undefined : keyRead("hot", () => ports.modelsOf(input.surface));
   const readSession = sessionRead ? await sessionRead : EMPTY_SESSION;
   const readModel = modelNow ?? (await modelRead);
   const session = readSession ?? EMPTY_SESSION;
