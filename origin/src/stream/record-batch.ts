@@ -116,6 +116,20 @@ export class RecordWrites {
     this.sizes.add(bin);
   }
 
+  /** Distinct map keys this batch adds to a decayed_top bin: the most the map can grow by. */
+  addedTopKeys(bin: string): number {
+    const tops = this.adds?.get(bin)?.tops;
+    if (!tops) return 0;
+    let count = 0;
+    for (const members of tops.values()) count += members.size;
+    return count;
+  }
+
+  /** Turns a size read of `bin` (if asked for) into a read of the whole map, for trimming it. */
+  readInsteadOfSize(bin: string): void {
+    if (this.sizes?.delete(bin)) this.read(bin);
+  }
+
   /** The single operate: adds, then trims, then list pushes, then stamps, then reads. */
   toOperations(now: number): Operation[] {
     const ops: Operation[] = [];

@@ -21,7 +21,14 @@ import {
   TRENDING,
 } from "./stream-features.js";
 import type { StreamProcessor } from "./stream-processor-port.js";
-import { needsTrim, type TopTrim, trimTops } from "./top-trim.js";
+import { TopSizes } from "./top-sizes.js";
+import {
+  type ReadTopTrim,
+  TOP_TRIM_ABOVE,
+  TOP_TRIM_TO,
+  type TopTrim,
+  trimTops,
+} from "./top-trim.js";
 import { TtlRefreshes } from "./ttl-refreshes.js";
 import { WindowTrims } from "./window-trims.js";
 
@@ -54,7 +61,9 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
  * record, all in one `operateMany` (one LMDB transaction, Aerospike batch
  * writes). Follow-ups are batched too: the sessions whose intent category
  * moved (from the scores their operate read back) in one `operateMany`, and
- * oversized top maps in one batched read and one `operateMany` of trims.
+ * oversized top maps in one `operateMany` of trims. A top map whose last
+ * known size says this batch may push it past the trim bound is read back
+ * whole by its write, so its trim needs no second read.
  * Counters are adds that commute, so concurrent batches and per-region bins
  * need no coordination.
  *
@@ -69,6 +78,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const windowTrims = new WindowTrims();
   const ttlRefreshes = new TtlRefreshes();
   const bins = regionalBins(region);
+  const topSizes = new TopSizes();
+  /** This region's bin of a decayed_top feature. */
+  const topBin = (top: DecayedTop) => (top === TRENDING ? bins.trending : bins.coVisited);
 
   /**
    * Sets the intent of sessions whose argmax moved, each under a generation
@@ -106,15 +118,24 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
 
     const requests: OperateRequest[] = [];
     for (const record of batch) {
+      const top = TOPS_BY_SET.get(record.key.set);
+      if (top) {
+        const bin = topBin(top);
+        const bound = TOP_TRIM_ABOVE * top.storage.n;
+        if (topSizes.mayExceed(recordId(record.key), record.addedTopKeys(bin), bound)) {
+          record.readInsteadOfSize(bin);
+        }
+      }
       const operations = record.toOperations(at);
       if (operations.length === 0) continue;
       const ttl = record.ttl;
-      const refresh = ttl !== undefined && ttlRefreshes.due(ttlId(record.key), ttl, at);
+      const refresh = ttl !== undefined && ttlRefreshes.due(recordId(record.key), ttl, at);
       requests.push({ key: record.key, operations, options: refresh ? { ttl } : {} });
     }
     const results = await store.operateMany(requests);
     const moved: OperateRequest[] = [];
     const oversized: TopTrim[] = [];
+    const readBack: ReadTopTrim[] = [];
     let failure: StoreError | null = null;
     results.forEach((result, i) => {
       if (result instanceof StoreError) {
@@ -122,7 +143,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         return;
       }
       const { key, options: sentWith } = requests[i] as OperateRequest;
-      if (sentWith?.ttl !== undefined) ttlRefreshes.sent(ttlId(key), at);
+      if (sentWith?.ttl !== undefined) ttlRefreshes.sent(recordId(key), at);
       if (key.set === SESSION_SET) {
         const intent = intentUpdate(result, at);
         if (intent) moved.push({ key, ...intent });
@@ -130,13 +151,21 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       }
       const top = TOPS_BY_SET.get(key.set);
       if (!top) return;
-      const bin = top === TRENDING ? bins.trending : bins.coVisited;
-      if (needsTrim(result.bins[bin], top.storage.n))
-        oversized.push({ key, bin, top: top.storage });
+      const bin = topBin(top);
+      const value = result.bins[bin];
+      if (value === undefined) return;
+      const { n } = top.storage;
+      const size = typeof value === "number" ? value : entryCount(value);
+      const trimmed = size > TOP_TRIM_ABOVE * n;
+      // After a trim the map holds the best 2n (if the trim fails, the next size read says so).
+      topSizes.set(recordId(key), trimmed ? TOP_TRIM_TO * n : size);
+      if (!trimmed) return;
+      if (typeof value === "number") oversized.push({ key, bin, top: top.storage });
+      else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen });
     });
     const [intents, trims] = await Promise.allSettled([
       updateIntents(moved),
-      trimTops(store, oversized, at),
+      trimTops(store, oversized, at, readBack),
     ]);
     const failed = [intents, trims].map((outcome) =>
       outcome.status === "rejected"
@@ -174,7 +203,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   return { apply };
 }
 
-function ttlId(key: RecordKey): string {
+/** Entries of a map read back (without building a key array); 0 for anything else. */
+function entryCount(value: BinValue): number {
+  if (typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) return 0;
+  let count = 0;
+  for (const _ in value) count++;
+  return count;
+}
+
+function recordId(key: RecordKey): string {
   return `${key.set}/${key.key}`;
 }
 

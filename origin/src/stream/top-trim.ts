@@ -1,4 +1,4 @@
-import { decayedValue } from "../features/layout.js";
+import { decayLandmark } from "../features/layout.js";
 import { splitTopKey } from "../features/storage-read.js";
 import {
   type BinValue,
@@ -18,9 +18,33 @@ export const TOP_TRIM_TO = 2;
 /** Generation conflicts retried per trim; beyond that the next batch's write tries again. */
 const TRIM_ATTEMPTS = 3;
 
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const SEPARATOR = 58; // ":" (TOP_KEY_SEPARATOR)
+
 /**
- * Map keys to drop so that the `keep` best entries by decayed score remain,
- * or `null` if the map is within bounds.
+ * The period of a `topKey` map key, read from its digits without slicing
+ * strings; anything but digits before the first ":" goes through
+ * `splitTopKey` (the readers' parser), so both always agree. `NaN` = not a top key.
+ */
+function periodOf(key: string): number {
+  let period = 0;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code === SEPARATOR) return i > 0 ? period : Number.NaN;
+    if (code < DIGIT_0 || code > DIGIT_9) break;
+    period = period * 10 + (code - DIGIT_0);
+  }
+  return splitTopKey(key)?.period ?? Number.NaN;
+}
+
+/**
+ * Map keys to drop so that the `TOP_TRIM_TO * n` best entries by decayed
+ * score remain, or `null` if the map is within bounds. Ties keep the earlier
+ * entry (map order), as a stable sort would. Runs on every oversized map of
+ * a flush, so it allocates no object per entry: scores go into a typed
+ * array, the keep-th best score is found by a numeric sort of a copy, and one
+ * pass picks the keys below it.
  */
 export function keysToDrop(
   map: BinValue | undefined,
@@ -30,23 +54,46 @@ export function keysToDrop(
 ): string[] | null {
   if (typeof map !== "object" || map === null || Array.isArray(map)) return null;
   if (map instanceof Uint8Array) return null;
-  const entries = Object.entries(map);
-  if (entries.length <= TOP_TRIM_ABOVE * n) return null;
-  const scored = entries.map(([key, stored]) => {
-    const parsed = splitTopKey(key);
-    const score =
-      parsed && typeof stored === "number"
-        ? decayedValue(stored, parsed.period, now, halfLifeSeconds)
-        : Number.NEGATIVE_INFINITY;
-    return { key, score };
-  });
-  scored.sort((a, b) => b.score - a.score);
-  return scored.slice(TOP_TRIM_TO * n).map((entry) => entry.key);
-}
-
-/** Whether a decayed_top map of `size` entries is due for trimming. */
-export function needsTrim(size: BinValue | undefined, n: number): boolean {
-  return typeof size === "number" && size > TOP_TRIM_ABOVE * n;
+  const keys = Object.keys(map);
+  const count = keys.length;
+  if (count <= TOP_TRIM_ABOVE * n) return null;
+  const scores = new Float64Array(count);
+  // A map holds one or two periods: the decay factor (as `decayedValue` computes it) is per period.
+  let lastPeriod = Number.NaN;
+  let factor = 0;
+  const halfLifeMs = halfLifeSeconds * 1000;
+  for (let i = 0; i < count; i++) {
+    const stored = map[keys[i] as string];
+    const period = periodOf(keys[i] as string);
+    if (typeof stored !== "number" || Number.isNaN(period)) {
+      scores[i] = Number.NEGATIVE_INFINITY;
+      continue;
+    }
+    if (period !== lastPeriod) {
+      lastPeriod = period;
+      factor = 2 ** (-(now - decayLandmark(period, halfLifeSeconds)) / halfLifeMs);
+    }
+    const score = stored * factor;
+    // NaN would poison the threshold: an unreadable value ranks last, like a non-number.
+    scores[i] = Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
+  }
+  const keep = TOP_TRIM_TO * n;
+  // Ascending: the keep-th best score sits `keep` places from the end.
+  const threshold = scores.slice().sort()[count - keep] as number;
+  let above = 0;
+  for (let i = 0; i < count; i++) if ((scores[i] as number) > threshold) above++;
+  let tiesKept = keep - above;
+  const drop: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const score = scores[i] as number;
+    if (score > threshold) continue;
+    if (score === threshold && tiesKept > 0) {
+      tiesKept--;
+      continue;
+    }
+    drop.push(keys[i] as string);
+  }
+  return drop;
 }
 
 /** A decayed_top bin due for trimming. */
@@ -56,39 +103,71 @@ export interface TopTrim {
   top: { n: number; halfLifeSeconds: number };
 }
 
+/** A trim whose map is at hand: the write that grew it read it back, at generation `gen`. */
+export interface ReadTopTrim extends TopTrim {
+  map: BinValue;
+  gen: number;
+}
+
+/** The trim write of a map read at `gen`, or `null` if it is within bounds. */
+function trimRequest(
+  trim: TopTrim,
+  map: BinValue | undefined,
+  gen: number,
+  now: number,
+): OperateRequest | null {
+  const drop = keysToDrop(map, trim.top.n, trim.top.halfLifeSeconds, now);
+  if (!drop) return null;
+  return {
+    key: trim.key,
+    operations: [{ op: "mapRemoveKeys", bin: trim.bin, keys: drop }],
+    options: { expectGen: gen },
+  };
+}
+
 /**
- * Trims oversized decayed_top bins with a read-modify-write under a
- * generation check: one batched read and one `operateMany` per round. Only
- * this region's writer touches its `<bin>.<region>` bin, so a conflict means
- * one of our own adds landed: those are re-read and retried. Resolves to the
- * number of records that failed otherwise (the next write retries them).
+ * Trims oversized decayed_top bins under a generation check, in one
+ * `operateMany` per round. Maps the writes read back (`read`) are trimmed
+ * from that copy; the others (`trims`: only their size was read) are read
+ * first, in one batched read. Only this region's writer touches its
+ * `<bin>.<region>` bin, so a conflict means one of our own adds landed:
+ * those are re-read and retried. Resolves to the number of records that
+ * failed otherwise (the next write retries them).
  */
 export async function trimTops(
   store: StorePort,
   trims: readonly TopTrim[],
   now: number,
+  read: readonly ReadTopTrim[] = [],
 ): Promise<number> {
   let todo = trims;
-  for (let attempt = 0; attempt < TRIM_ATTEMPTS && todo.length > 0; attempt++) {
-    const bins = [...new Set(todo.map((trim) => trim.bin))];
-    const records = await store.batchGet(
-      todo.map((trim) => trim.key),
-      bins,
-    );
+  let known = read;
+  for (let attempt = 0; attempt < TRIM_ATTEMPTS && todo.length + known.length > 0; attempt++) {
     const requests: OperateRequest[] = [];
     const pending: TopTrim[] = [];
-    todo.forEach((trim, i) => {
-      const record = records[i];
-      if (!record) return;
-      const drop = keysToDrop(record.bins[trim.bin], trim.top.n, trim.top.halfLifeSeconds, now);
-      if (!drop) return;
-      requests.push({
-        key: trim.key,
-        operations: [{ op: "mapRemoveKeys", bin: trim.bin, keys: drop }],
-        options: { expectGen: record.gen },
+    for (const trim of known) {
+      const request = trimRequest(trim, trim.map, trim.gen, now);
+      if (request) {
+        requests.push(request);
+        pending.push(trim);
+      }
+    }
+    if (todo.length > 0) {
+      const bins = [...new Set(todo.map((trim) => trim.bin))];
+      const records = await store.batchGet(
+        todo.map((trim) => trim.key),
+        bins,
+      );
+      todo.forEach((trim, i) => {
+        const record = records[i];
+        if (!record) return;
+        const request = trimRequest(trim, record.bins[trim.bin], record.gen, now);
+        if (request) {
+          requests.push(request);
+          pending.push(trim);
+        }
       });
-      pending.push(trim);
-    });
+    }
     if (requests.length === 0) return 0;
     const results = await store.operateMany(requests);
     const conflicts: TopTrim[] = [];
@@ -99,7 +178,9 @@ export async function trimTops(
       else failed++;
     });
     if (failed > 0) return failed + conflicts.length;
-    todo = conflicts;
+    // Conflicts are re-read: the copy at hand is out of date.
+    todo = conflicts.map(({ key, bin, top }) => ({ key, bin, top }));
+    known = [];
   }
   return 0;
 }
