@@ -69,6 +69,8 @@ interface Fixture {
   wideFeatures: string[];
   itemFeatures: string[];
   server: FeatureServer;
+  /** The same serving path over another store on the same data (the LMDB read cache off). */
+  serverOn(store: StorePort): FeatureServer;
   /** Bins a raw read must fetch for each shape (the feature bins plus `_t`). */
   wideBins: string[];
   itemBins: string[];
@@ -118,6 +120,7 @@ async function prepare(store: StorePort, namespace: string, id: string): Promise
     wideFeatures: wideDefs.map((d) => d.name),
     itemFeatures: itemDefs.map((d) => d.name),
     server: new FeatureServer({ store, namespace, registry }),
+    serverOn: (other) => new FeatureServer({ store: other, namespace, registry }),
     wideBins: binsOf(wide),
     itemBins: binsOf(item),
     close: () => registry.close(),
@@ -168,6 +171,9 @@ export async function lmdbFeaturesBench(options: MeasureOptions): Promise<Measur
   const dir = mkdtempSync(join(tmpdir(), "reco-bench-features-"));
   const path = join(dir, "db");
   const store = new LmdbStore({ path });
+  // The serving path without the store's read cache (`set-read-cache.ts`): every read a
+  // lookup and a decode, as on a set that is being written.
+  const uncached = new LmdbStore({ path, readCacheRecords: 0 });
   // Baseline: lmdb-js itself on the same database, as it comes (its own decoder and
   // buffer copies): the same records read and the same bins taken from them.
   const root = open({ path, maxDbs: 4 });
@@ -187,19 +193,24 @@ export async function lmdbFeaturesBench(options: MeasureOptions): Promise<Measur
       if (record) for (const bin of bins) if (record.b[bin] !== undefined) present++;
       return present;
     };
-    return await measureShapes(
-      "lmdb",
-      f,
-      {
-        one: async (key) => pickBins(records.get(["bench", featureSet(f.wide), key]), f.wideBins),
-        many: async (keys) =>
-          keys.map((key) => pickBins(records.get(["bench", featureSet(f.item), key]), f.itemBins)),
-      },
-      options,
-    );
+    const raw: RawReads = {
+      one: async (key) => pickBins(records.get(["bench", featureSet(f.wide), key]), f.wideBins),
+      many: async (keys) =>
+        keys.map((key) => pickBins(records.get(["bench", featureSet(f.item), key]), f.itemBins)),
+    };
+    return [
+      ...(await measureShapes("lmdb", f, raw, options)),
+      ...(await measureShapes(
+        "lmdb, read cache off",
+        { ...f, server: f.serverOn(uncached) },
+        raw,
+        options,
+      )),
+    ];
   } finally {
     fixture?.close();
     await store.close();
+    await uncached.close();
     await root.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,6 +39,8 @@ const categoryOf = (item: number) => `c${item % CATEGORIES}`;
 
 interface Fixture {
   server: FeatureServer;
+  /** The same serving path over another store on the same data (the LMDB read cache off). */
+  serverOn(store: StorePort): FeatureServer;
   models: ModelRegistry;
   modelId: string;
   item: string;
@@ -145,6 +147,7 @@ async function prepare(store: StorePort, namespace: string, id: string): Promise
   ];
   return {
     server: new FeatureServer({ store, namespace, registry }),
+    serverOn: (other) => new FeatureServer({ store: other, namespace, registry }),
     models,
     modelId,
     item,
@@ -267,11 +270,16 @@ export async function rankSuite(options: MeasureOptions, hosts?: string): Promis
   const results: Measurement[] = [];
   const dir = mkdtempSync(join(tmpdir(), "reco-bench-rank-"));
   const lmdb = new LmdbStore({ path: join(dir, "db") });
+  // Every read a lookup and a decode, as on a set that is being written (`set-read-cache.ts`).
+  const uncached = new LmdbStore({ path: join(dir, "db"), readCacheRecords: 0 });
   try {
     const fixture = await prepare(lmdb, "bench", "l");
     results.push(...(await measureRank("lmdb", lmdb, "bench", fixture, options)));
+    const cold = { ...fixture, server: fixture.serverOn(uncached) };
+    results.push(...(await measureRank("lmdb, read cache off", uncached, "bench", cold, options)));
     await fixture.close();
   } finally {
+    await uncached.close();
     await lmdb.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -16,6 +16,9 @@ const flag = z
 const storeFields = {
   STORE: z.enum(["lmdb", "aerospike"]).default("lmdb"),
   LMDB_PATH: z.string().min(1).default(".data/lmdb"),
+  // Decoded records each process keeps, valid while their set is unwritten (set-read-cache.ts);
+  // 0 turns the cache off. 50,000 wide feature records are roughly 50–100 MB.
+  LMDB_READ_CACHE_RECORDS: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
   AEROSPIKE_HOSTS: AerospikeHosts.optional(),
   AEROSPIKE_NAMESPACE: z.string().min(1).max(31).default("test"),
   // Reads sit on the request path: 250 ms with retries, well inside the edge's budget plus slack.
@@ -110,6 +113,14 @@ export function loadOriginConfig(source: Record<string, string | undefined> = pr
   };
 }
 
+/** The LMDB store's settings (tests and tools may leave the read cache at its default). */
+interface LmdbConfig {
+  kind: "lmdb";
+  namespace: string;
+  path: string;
+  readCacheRecords?: number;
+}
+
 function storeConfig(env: z.infer<typeof StoreEnv>) {
   return env.STORE === "aerospike"
     ? {
@@ -123,7 +134,12 @@ function storeConfig(env: z.infer<typeof StoreEnv>) {
         // Never more in flight than one node's pool, even if every command hits that node.
         maxInFlight: env.AEROSPIKE_MAX_CONNS_PER_NODE,
       }
-    : { kind: "lmdb" as const, namespace: "reco", path: env.LMDB_PATH };
+    : ({
+        kind: "lmdb",
+        namespace: "reco",
+        path: env.LMDB_PATH,
+        readCacheRecords: env.LMDB_READ_CACHE_RECORDS,
+      } satisfies LmdbConfig as LmdbConfig);
 }
 
 /**

@@ -15,5 +15,8 @@ export function eventLogPath(lmdbPath: string): string {
  * on the events bench). Aerospike has no such lock: the same store.
  */
 export function openEventLogStore(config: OriginConfig["store"], store: StorePort): StorePort {
-  return config.kind === "lmdb" ? new LmdbStore({ path: eventLogPath(config.path) }) : store;
+  // No read cache: every delivery writes the log's set, so a cached record would never be read twice.
+  return config.kind === "lmdb"
+    ? new LmdbStore({ path: eventLogPath(config.path), readCacheRecords: 0 })
+    : store;
 }

@@ -6,5 +6,5 @@ import type { StorePort } from "./port.js";
 /** Builds the configured adapter once per process. */
 export async function createStore(config: OriginConfig["store"]): Promise<StorePort> {
   if (config.kind === "aerospike") return AerospikeStore.connect(config);
-  return new LmdbStore({ path: config.path });
+  return new LmdbStore({ path: config.path, readCacheRecords: config.readCacheRecords });
 }

@@ -23,7 +23,11 @@ const post = (message: FromStreamWorker) => port.postMessage(message);
 
 // LMDB only: the Aerospike client's native addon cannot load in a worker thread.
 // Expired records are swept by the main thread's store: once a day here is only a fallback.
-const store = new LmdbStore({ path: data.store.path, sweepIntervalMs: 24 * 3600_000 });
+const store = new LmdbStore({
+  path: data.store.path,
+  sweepIntervalMs: 24 * 3600_000,
+  readCacheRecords: data.store.readCacheRecords,
+});
 const processor = createStreamProcessor({
   store,
   ns: data.store.namespace,

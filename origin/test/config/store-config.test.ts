@@ -8,7 +8,14 @@ describe("store-only configuration (CLIs)", () => {
       kind: "lmdb",
       namespace: "reco",
       path: "/tmp/x",
+      readCacheRecords: 50_000,
     });
+    expect(loadStoreConfig({ LMDB_READ_CACHE_RECORDS: "0" })).toMatchObject({
+      readCacheRecords: 0,
+    });
+    expect(() => loadStoreConfig({ LMDB_READ_CACHE_RECORDS: "-1" })).toThrow(
+      /LMDB_READ_CACHE_RECORDS/,
+    );
     expect(loadStoreConfig({ STORE: "aerospike", AEROSPIKE_HOSTS: "h:3000" })).toMatchObject({
       kind: "aerospike",
       hosts: [{ addr: "h", port: 3000 }],

@@ -23,6 +23,7 @@ import {
 import { applyOperations } from "./apply-operations.js";
 import { decodeFromChunks } from "./chunked-record-decoder.js";
 import { encoderSupportsNumberMaps, withNumberMaps } from "./number-map-extension.js";
+import { type SetEntry, SetReadCache } from "./set-read-cache.js";
 
 /** What is stored per record: bins, generation, expiry (epoch ms, 0 = never). */
 interface StoredRecord {
@@ -32,6 +33,8 @@ interface StoredRecord {
 }
 
 type StoredKey = [string, string, string];
+/** A record set: namespace and set name (the key of its version). */
+type SetKey = [string, string];
 /** Expiry index entry: records ordered by when they expire, for the sweeper. */
 type ExpiryKey = [number, string, string, string];
 
@@ -43,7 +46,15 @@ export interface LmdbStoreOptions {
   sweepBatch?: number;
   /** Injected clock for tests. */
   now?: () => number;
+  /**
+   * Decoded records kept by `get`/`batchGet`, valid while their set's version
+   * is unchanged (`set-read-cache.ts`); 0 turns the cache off. Default 50,000.
+   */
+  readCacheRecords?: number;
 }
+
+/** About 50–100 MB of decoded wide feature records. */
+const DEFAULT_READ_CACHE_RECORDS = 50_000;
 
 /** The part of lmdb-js's msgpackr encoder the number-map check uses (lmdb-js types it as `any`). */
 interface RecordEncoder {
@@ -89,6 +100,11 @@ const MSGPACK_OPTIONS = {
   // records written before (checked); 1,024 still bounds a store with pathological bin sets.
   maxSharedStructures: 1024,
 };
+
+/** The read cache's name of a record set. */
+function setId(ns: string, set: string): string {
+  return `${ns}\u0000${set}`;
+}
 
 function storedKey(key: RecordKey): StoredKey {
   return [key.ns, key.set, key.key];
@@ -151,6 +167,11 @@ export class LmdbStore implements StorePort {
   private readonly root: RootDatabase;
   private readonly records: Database<StoredRecord, StoredKey>;
   private readonly expiries: Database<true, ExpiryKey>;
+  /** Per record set, a number every write transaction that changes one of its records bumps. */
+  private readonly versions: Database<number, SetKey>;
+  private readonly readCache: SetReadCache<StoredRecord> | null;
+  /** Sets the current write transaction changed, bumped once each as it ends. */
+  private readonly touchedSets = new Map<string, SetKey>();
   private readonly now: () => number;
   private readonly sweepBatch: number;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
@@ -170,6 +191,9 @@ export class LmdbStore implements StorePort {
       ...MSGPACK_OPTIONS,
     });
     this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
+    this.versions = this.root.openDB<number, SetKey>({ name: "set-versions" });
+    const cacheRecords = options.readCacheRecords ?? DEFAULT_READ_CACHE_RECORDS;
+    this.readCache = cacheRecords > 0 ? new SetReadCache(cacheRecords) : null;
     decodeFromChunks(this.records);
     this.numberMaps = encoderSupportsNumberMaps(
       (this.records as unknown as { encoder: RecordEncoder }).encoder,
@@ -213,6 +237,56 @@ export class LmdbStore implements StorePort {
     // An unchanged expiry is already indexed: most writes (TTL kept) skip the index.
     if (next.e !== 0 && next.e !== previous?.e) this.expiries.put([next.e, ...key], true);
     this.records.put(key, this.forEncoding(next));
+    this.touch(key);
+  }
+
+  /** Notes that the current write transaction changes a record of `key`'s set. */
+  private touch(key: StoredKey): void {
+    const id = setId(key[0], key[1]);
+    if (!this.touchedSets.has(id)) this.touchedSets.set(id, [key[0], key[1]]);
+  }
+
+  /**
+   * A write transaction that ends by bumping the version of every set it
+   * changed, in the same transaction: a reader in any process that sees a
+   * change sees the new version with it. The sweeper does not bump: it only
+   * deletes records that reads (cached or not) already hide as expired.
+   */
+  private write<T>(body: () => T): Promise<T> {
+    return this.records.transaction(() => {
+      try {
+        return body();
+      } finally {
+        for (const set of this.touchedSets.values()) {
+          this.versions.put(set, (this.versions.get(set) ?? 0) + 1);
+        }
+        this.touchedSets.clear();
+      }
+    });
+  }
+
+  /**
+   * The live record at `k`: from the read cache when its set's version is the
+   * one it was cached at (`entry`), else read, decoded and cached.
+   */
+  private readLive(
+    k: StoredKey,
+    entry: SetEntry<StoredRecord> | null,
+    now: number,
+  ): StoredRecord | undefined {
+    if (!entry) return this.live(this.records.get(k), now);
+    let stored = entry.records.get(k[2]);
+    if (stored === undefined) {
+      stored = this.records.get(k) ?? null;
+      this.readCache?.keep(entry, k[2], stored);
+    }
+    return stored === null ? undefined : this.live(stored, now);
+  }
+
+  /** The read cache's records of a set, at the set's current version (null: no cache). */
+  private cachedSet(ns: string, set: string): SetEntry<StoredRecord> | null {
+    if (!this.readCache) return null;
+    return this.readCache.at(setId(ns, set), this.versions.get([ns, set]) ?? 0);
   }
 
   /** What the encoder is given for `record`: its large number maps wrapped for the block encoding. */
@@ -230,7 +304,8 @@ export class LmdbStore implements StorePort {
 
   async get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null> {
     assertValidKey(key);
-    const stored = this.live(this.records.get(storedKey(key)));
+    const k = storedKey(key);
+    const stored = this.readLive(k, this.cachedSet(key.ns, key.set), this.now());
     return stored ? this.toRecord(stored, binNames(bins)) : null;
   }
 
@@ -243,13 +318,16 @@ export class LmdbStore implements StorePort {
     const out = new Array<StoreRecord | null>(keys.length);
     // One key array for the whole batch: lmdb-js encodes it before `get` returns and keeps no reference.
     const k: StoredKey = ["", "", ""];
+    // Batches are almost always of one set: its cache entry is looked up once.
+    let entry: SetEntry<StoredRecord> | null = null;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as RecordKey;
       assertValidKey(key);
+      if (i === 0 || key.ns !== k[0] || key.set !== k[1]) entry = this.cachedSet(key.ns, key.set);
       k[0] = key.ns;
       k[1] = key.set;
       k[2] = key.key;
-      const stored = this.live(this.records.get(k), now);
+      const stored = this.readLive(k, entry, now);
       out[i] = stored ? this.toRecord(stored, names) : null;
     }
     return out;
@@ -260,7 +338,7 @@ export class LmdbStore implements StorePort {
     assertValidBins(bins);
     assertValidTtl(options.ttl);
     const k = storedKey(key);
-    const result = await this.records.transaction(() => {
+    const result = await this.write(() => {
       const now = this.now();
       const stored = this.records.get(k);
       const previous = this.live(stored, now);
@@ -285,11 +363,12 @@ export class LmdbStore implements StorePort {
   async remove(key: RecordKey): Promise<boolean> {
     assertValidKey(key);
     const k = storedKey(key);
-    return this.records.transaction(() => {
+    return this.write(() => {
       const stored = this.records.get(k);
       if (!stored) return false;
       if (stored.e !== 0) this.expiries.remove([stored.e, ...k]);
       this.records.remove(k);
+      this.touch(k);
       return this.live(stored) !== undefined;
     });
   }
@@ -300,7 +379,7 @@ export class LmdbStore implements StorePort {
     options: WriteOptions = {},
   ): Promise<OperateResult> {
     this.validateOperate(key, operations, options);
-    const result = await this.records.transaction(() =>
+    const result = await this.write(() =>
       this.operateInTransaction(key, operations, options, this.now()),
     );
     if (result instanceof StoreError) throw result;
@@ -321,7 +400,7 @@ export class LmdbStore implements StorePort {
     });
     if (valid.length > 0) {
       // One transaction, one commit: the records are independent, each stays atomic.
-      await this.records.transaction(() => {
+      await this.write(() => {
         const now = this.now();
         for (const i of valid) {
           const request = requests[i] as OperateRequest;
