@@ -102,8 +102,7 @@ describe("LightGBM kernels", () => {
     const results = KERNEL_CHOICES.map((kernel) =>
       Array.from(new LightgbmModel(parseLightgbm(text), { kernel }).predictRaw(matrix, 203)),
     );
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
+    for (const result of results.slice(1)) expect(result).toEqual(results[0]);
     expect(new Set(results[0]).size).toBeGreaterThan(100);
   });
 });

@@ -104,8 +104,7 @@ describe("XGBoost split semantics", () => {
         new XgboostModel(parseXgboost(JSON.parse(json)), { kernel }).predictRaw(matrix, 203),
       ),
     );
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
+    for (const result of results.slice(1)) expect(result).toEqual(results[0]);
     expect(new Set(results[0]).size).toBeGreaterThan(100);
   });
 });

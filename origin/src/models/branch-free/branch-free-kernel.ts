@@ -1,17 +1,19 @@
 import type { FeatureMatrix } from "../model.js";
 import type { BranchFreeForest, ScoringRules } from "./branch-free-forest.js";
+import { compileWasmTreeKernel, type KernelShape } from "./wasm-kernel.js";
 
 /**
  * Which scoring path a model uses. `specialised`: the branch-free walk
- * compiled per model (the default); `shared`: the same walk, one function
- * for all models; `walk`: a plain node-by-node walk, which is also what
- * forests the branch-free layout cannot express always use. Tests check
- * that all three agree.
+ * compiled per model (the default); `wasm`: the same walk as a WebAssembly
+ * module written per model (`specialised` where WebAssembly is refused);
+ * `shared`: the same walk, one function for all models; `walk`: a plain
+ * node-by-node walk, which is also what forests the branch-free layout
+ * cannot express always use. Tests check that all of them agree.
  */
 export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 /** Every {@link KernelChoice}, for tests that check they all agree. */
-export const KERNEL_CHOICES = ["specialised", "shared", "walk"] as const;
+export const KERNEL_CHOICES = ["specialised", "wasm", "shared", "walk"] as const;
 
 /** Adds every tree's leaf value to each row's outputs (`width` per row), trees in model order. */
 export type TreeKernel = (
@@ -159,10 +161,13 @@ export function compileTreeKernel(
 export function chooseTreeKernel(
   choice: KernelChoice | undefined,
   rules: ScoringRules,
+  shape: KernelShape,
   toBranchFree: () => BranchFreeForest | undefined,
 ): TreeKernel | undefined {
   const kernel = choice ?? "specialised";
   if (kernel === "walk") return undefined;
   const forest = toBranchFree();
-  return forest && compileTreeKernel(forest, rules, kernel === "specialised");
+  if (!forest) return undefined;
+  const js = compileTreeKernel(forest, rules, kernel !== "shared");
+  return (kernel === "wasm" && compileWasmTreeKernel(forest, rules, shape, js)) || js;
 }

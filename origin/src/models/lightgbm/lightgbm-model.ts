@@ -32,8 +32,11 @@ export class LightgbmModel extends ForestModel {
       parsed,
       parsed.objective,
       parsed.numOutputs,
-      chooseTreeKernel(options.kernel, { compare: "<=", float32Sum: false }, () =>
-        lightgbmToBranchFree(parsed.forest, parsed.numOutputs),
+      chooseTreeKernel(
+        options.kernel,
+        { compare: "<=", float32Sum: false },
+        { features: parsed.numFeatures, outputs: parsed.numOutputs },
+        () => lightgbmToBranchFree(parsed.forest, parsed.numOutputs),
       ),
     );
     this.#parsed = parsed;

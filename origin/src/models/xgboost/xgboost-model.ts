@@ -27,8 +27,11 @@ export class XgboostModel extends ForestModel {
       parsed,
       parsed.objectiveName,
       transformWidth(parsed.objective.transform, parsed.numOutputs),
-      chooseTreeKernel(options.kernel, { compare: "<", float32Sum: true }, () =>
-        parsed.forest.weights ? undefined : xgboostToBranchFree(parsed.forest),
+      chooseTreeKernel(
+        options.kernel,
+        { compare: "<", float32Sum: true },
+        { features: parsed.numFeatures, outputs: parsed.numOutputs },
+        () => (parsed.forest.weights ? undefined : xgboostToBranchFree(parsed.forest)),
       ),
     );
     this.#parsed = parsed;
