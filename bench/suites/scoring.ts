@@ -19,8 +19,8 @@ const FOREST: SyntheticForestOptions = { trees: 300, depth: 6, features: 40, see
 /**
  * Model scoring alone (no feature fetch), 200 rows per call into a reused
  * output buffer as the ranker does: XGBoost and LightGBM formats, the
- * default (specialised branch-free) kernel and the plain node walk for
- * comparison. 5 % of the features are missing.
+ * WebAssembly and the JS (specialised) branch-free kernels, and the plain
+ * node walk for comparison. 5 % of the features are missing.
  */
 export async function scoringSuite(options: MeasureOptions): Promise<Measurement[]> {
   // Several matrices so branch predictors cannot learn one input.
@@ -32,7 +32,7 @@ export async function scoringSuite(options: MeasureOptions): Promise<Measurement
   const xgboostJson = syntheticXgboostJson(FOREST);
   const lightgbmText = syntheticLightgbmText(FOREST);
   const models: Array<[string, KernelChoice, () => Model]> = [];
-  for (const kernel of ["specialised", "walk"] as const) {
+  for (const kernel of ["wasm", "specialised", "walk"] as const) {
     models.push(
       [
         "xgboost",
