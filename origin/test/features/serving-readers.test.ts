@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  compileBinReader,
-  compileNumberBinReader,
-  compileStampReader,
-  NUMBER_READ,
-} from "../../src/features/serving/bin-reader.js";
+import { compileBinReader, compileStampReader } from "../../src/features/serving/bin-reader.js";
 import { encodeVector, VectorArena } from "../../src/features/values.js";
 
 describe("compiled bin readers", () => {
@@ -28,25 +23,7 @@ describe("compiled bin readers", () => {
   });
 });
 
-describe("compiled number and stamp readers", () => {
-  it("puts numbers into the Float64Array at the row's offset and everything else by position", () => {
-    const read = compileNumberBinReader(["a", null, "b", "c", "missing"]);
-    const numbers = new Float64Array(10).fill(-1);
-    const out: unknown[] = ["keep", "keep", "keep", "keep", "keep"];
-    read({ a: 1.5, b: "s", c: true }, numbers, 5, out as never[]);
-    expect(out).toEqual([NUMBER_READ, "keep", "s", true, undefined]);
-    expect(Array.from(numbers)).toEqual([-1, -1, -1, -1, -1, 1.5, -1, -1, -1, -1]);
-    // A later record of another shape: a bin now holding a number is marked, the rest overwritten.
-    read({ b: 2, c: [1] }, numbers, 0, out as never[]);
-    expect(out).toEqual([undefined, "keep", NUMBER_READ, [1], undefined]);
-    expect(numbers[2]).toBe(2);
-    // Bins named like Object.prototype members take the own-property loop: nothing inherited.
-    const guarded = compileNumberBinReader(["constructor", "f"]);
-    guarded({ f: 3 }, numbers, 0, out as never[]);
-    expect(out.slice(0, 2)).toEqual([undefined, NUMBER_READ]);
-    expect(numbers[1]).toBe(3);
-  });
-
+describe("compiled stamp reader", () => {
   it("reads write times as numbers, NaN where absent or not a number, never inherited", () => {
     const read = compileStampReader(["x", "constructor", null, "y"]);
     const out = new Float64Array(4).fill(7);

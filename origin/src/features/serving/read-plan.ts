@@ -10,11 +10,16 @@ import type { ServedValue } from "../values.js";
 import {
   type BinReader,
   compileBinReader,
-  compileNumberBinReader,
   compileStampReader,
-  type NumberBinReader,
   type StampReader,
 } from "./bin-reader.js";
+import { compileRowServer, type RowServer } from "./column-row.js";
+import {
+  type AbsentColumns,
+  absentColumns,
+  type ColumnsTarget,
+  serveCell,
+} from "./serve-columns.js";
 
 /** What to read for one (entity, feature list): resolved once, reused while the registry is unchanged. */
 export interface ReadPlan {
@@ -34,10 +39,10 @@ export interface ReadPlan {
   readonly readValues: BinReader;
   /** The same over the `_t` map: each value's write time (`NaN` where none). */
   readonly readStamps: StampReader;
-  /** `readValues` for the columnar read: numbers land unboxed in a `Float64Array`. */
-  readonly readNumbers: NumberBinReader;
-  /** Write times of the features with a TTL only: the columnar read has no ages, only statuses. */
-  readonly readTtlStamps: StampReader;
+  /** The columnar read of one present record: numbers land unboxed in a `Float64Array`. */
+  readonly serveRow: RowServer<ColumnsTarget>;
+  /** The columnar read of an absent record, as a row to copy. */
+  readonly absentColumns: AbsentColumns;
   /** Per feature: its type is a number or a flag, so the columnar read keeps no other values for it. */
   readonly numeric: readonly boolean[];
   readonly absentValues: readonly (ServedValue | null)[];
@@ -64,17 +69,18 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
     features.push(feature);
     for (const bin of feature.readBins) bins.add(bin);
   }
+  const numeric = features.map((f) => NUMERIC_TYPES.has(f.def.type));
   return {
     entity: compiled,
     features,
     bins: [...bins],
     nulls: Array.from(features, () => null),
-    // Two readers, not one shared: each caches the shape of the objects it reads.
+    // A reader each, none shared: each caches the shapes of the objects it reads.
     readValues: compileBinReader(features.map((f) => f.valueBin)),
     readStamps: compileStampReader(features.map((f) => f.valueBin)),
-    readNumbers: compileNumberBinReader(features.map((f) => f.valueBin)),
-    readTtlStamps: compileStampReader(features.map((f) => (f.ttlMs === null ? null : f.valueBin))),
-    numeric: features.map((f) => NUMERIC_TYPES.has(f.def.type)),
+    serveRow: compileRowServer(features, serveCell),
+    absentColumns: absentColumns(features, numeric),
+    numeric,
     absentValues: Array.from(features, (f) => f.defaultValue),
     absentStatus: Array.from(
       features,

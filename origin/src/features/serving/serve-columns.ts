@@ -1,8 +1,8 @@
-import type { Bins, BinValue, StoreRecord } from "../../store/port.js";
+import type { Bins, StoreRecord } from "../../store/port.js";
 import { WRITTEN_AT_BIN } from "../layout.js";
 import { type DecodeContext, decodeFeature } from "../storage-read.js";
 import { type ServedValue, VectorArena } from "../values.js";
-import { NUMBER_READ } from "./bin-reader.js";
+import type { CellServer, RowTarget, Stamps } from "./column-row.js";
 import type { ReadPlan } from "./read-plan.js";
 
 /** A cell's status code: its index in `FeatureStatus` order (present, default, expired, missing). */
@@ -34,8 +34,6 @@ export interface ServedColumns {
   values: ((ServedValue | null)[] | null)[];
 }
 
-type Stamps = { [bin: string]: BinValue };
-
 /** A record's `_t` map (each value bin's write time), if it has one. */
 export function stampsOf(bins: Bins): Stamps | null {
   const stamps = bins[WRITTEN_AT_BIN];
@@ -44,16 +42,88 @@ export function stampsOf(bins: Bins): Stamps | null {
     : null;
 }
 
-/** Scratch reused across groups: sized to the widest plan seen, never shared across an await. */
-let scratchOut: (BinValue | typeof NUMBER_READ | undefined)[] = [];
-let scratchStamps = new Float64Array(0);
+/** One group being served: the columns written so far and what serving a cell needs. */
+export interface ColumnsTarget extends RowTarget {
+  readonly plan: ReadPlan;
+  readonly values: ((ServedValue | null)[] | null)[];
+  readonly arena: VectorArena;
+  readonly context: DecodeContext;
+}
+
+/**
+ * Serves one cell by the general rules (the compiled row server inlines the
+ * common case of these, see `compileRowServer`): a value that is absent or
+ * of a shape its type cannot have takes the default (`default`, or
+ * `missing` without one); a value older than its feature's TTL, or with no
+ * write time, is `expired` and takes the default too. `bins` is `null` for
+ * an absent record.
+ */
+export const serveCell: CellServer<ColumnsTarget> = (s, f, stored, bins, stamps, at, r) => {
+  const feature = s.plan.features[f] as ReadPlan["features"][number];
+  const numbers = s.numbers;
+  let code = STATUS_PRESENT;
+  let value: ServedValue | null = null;
+  let isNumber = false;
+  let writtenAt = Number.NaN;
+  if (bins !== null) {
+    if (feature.valueBin !== null) {
+      if (typeof stored === "number") {
+        // Kept in `numbers` even if it is not served (a vector cannot hold a bare number).
+        numbers[at + f] = stored;
+        isNumber = !feature.isVector;
+      } else if (stored !== undefined) {
+        value =
+          stored instanceof Uint8Array
+            ? feature.isVector && stored.byteLength % 4 === 0
+              ? s.arena.decode(stored)
+              : null
+            : feature.isVector
+              ? null
+              : (stored as ServedValue);
+      }
+      if (feature.ttlMs !== null && stamps) {
+        const stamp = Object.hasOwn(stamps, feature.valueBin)
+          ? stamps[feature.valueBin]
+          : undefined;
+        if (typeof stamp === "number") writtenAt = stamp;
+      }
+    } else {
+      const decoded = decodeFeature(feature.def, bins, s.context);
+      value = decoded.value;
+      if (decoded.writtenAt !== null) writtenAt = decoded.writtenAt;
+    }
+  }
+  if (!isNumber && value === null) {
+    code = feature.defaultValue === null ? STATUS_MISSING : STATUS_DEFAULT;
+  } else if (
+    feature.ttlMs !== null &&
+    (Number.isNaN(writtenAt) || Math.max(0, s.now - writtenAt) > feature.ttlMs)
+  ) {
+    // No write time means freshness cannot be shown: with a TTL that is expired, not present.
+    code = STATUS_EXPIRED;
+    isNumber = false;
+    value = null;
+  }
+  if (code !== STATUS_PRESENT) value = feature.defaultValue;
+  if (!isNumber && value !== null) {
+    if (typeof value === "number") {
+      numbers[at + f] = value;
+      isNumber = true;
+    } else if (typeof value === "boolean") {
+      numbers[at + f] = value ? 1 : 0;
+      isNumber = true;
+    }
+  }
+  s.status[at + f] = isNumber ? code | HAS_NUMBER : code;
+  const column = s.values[f];
+  if (column) column[r] = isNumber && value === null ? (numbers[at + f] as number) : value;
+};
 
 /**
  * Serves one group's records (`records[r]` for `keys[r]`, `null` = absent)
- * into columns. Same rules as the row read: a value that is absent or of
- * a shape its type cannot have takes the default (`default`, or `missing`
- * without one); a value older than its feature's TTL, or with no write
- * time, is `expired` and takes the default too.
+ * into columns, by the rules of {@link serveCell}: each present record
+ * through the plan's compiled row server, each absent one as the plan's
+ * absent row (defaults), copied.
  */
 export function serveColumns(
   plan: ReadPlan,
@@ -65,83 +135,66 @@ export function serveColumns(
 ): ServedColumns {
   const n = plan.features.length;
   const rows = keys.length;
-  const numbers = new Float64Array(rows * n);
-  const status = new Uint8Array(rows * n);
-  const values = plan.numeric.map((numeric) =>
-    numeric ? null : new Array<ServedValue | null>(rows).fill(null),
-  );
-  if (scratchOut.length < n) {
-    scratchOut = new Array(n).fill(undefined);
-    scratchStamps = new Float64Array(n);
-  }
-  const out = scratchOut;
-  const stampsAt = scratchStamps;
-  const arena = new VectorArena();
-  const now = context.now;
+  const target: ColumnsTarget = {
+    numbers: new Float64Array(rows * n),
+    status: new Uint8Array(rows * n),
+    now: context.now,
+    plan,
+    values: plan.numeric.map((numeric) =>
+      numeric ? null : new Array<ServedValue | null>(rows).fill(null),
+    ),
+    arena: new VectorArena(),
+    context,
+  };
+  const absent = plan.absentColumns;
+  const serveRow = plan.serveRow;
   for (let r = 0; r < rows; r++) {
     const at = r * n;
     const record = records[r];
-    const bins = record ? record.bins : null;
-    let stamps: Stamps | null = null;
-    if (bins !== null) {
-      plan.readNumbers(bins, numbers, at, out);
-      stamps = stampsOf(bins);
-      if (stamps) plan.readTtlStamps(stamps, stampsAt);
+    if (record) {
+      const bins = record.bins;
+      serveRow(bins, stampsOf(bins), target, at, r);
+      continue;
     }
-    for (let f = 0; f < n; f++) {
-      const feature = plan.features[f] as ReadPlan["features"][number];
-      let code = STATUS_PRESENT;
-      let value: ServedValue | null = null;
-      let isNumber = false;
-      let writtenAt = Number.NaN;
-      if (bins !== null) {
-        if (feature.valueBin !== null) {
-          const stored = out[f];
-          if (stored === NUMBER_READ) {
-            // Already in `numbers`; a vector feature cannot hold a bare number.
-            isNumber = !feature.isVector;
-          } else if (stored !== undefined) {
-            value =
-              stored instanceof Uint8Array
-                ? feature.isVector && stored.byteLength % 4 === 0
-                  ? arena.decode(stored)
-                  : null
-                : feature.isVector
-                  ? null
-                  : (stored as ServedValue);
-          }
-          if (feature.ttlMs !== null && stamps) writtenAt = stampsAt[f] as number;
-        } else {
-          const decoded = decodeFeature(feature.def, bins, context);
-          value = decoded.value;
-          if (decoded.writtenAt !== null) writtenAt = decoded.writtenAt;
-        }
-      }
-      if (!isNumber && value === null) {
-        code = feature.defaultValue === null ? STATUS_MISSING : STATUS_DEFAULT;
-      } else if (
-        feature.ttlMs !== null &&
-        (Number.isNaN(writtenAt) || Math.max(0, now - writtenAt) > feature.ttlMs)
-      ) {
-        // No write time means freshness cannot be shown: with a TTL that is expired, not present.
-        code = STATUS_EXPIRED;
-        isNumber = false;
-        value = null;
-      }
-      if (code !== STATUS_PRESENT) value = feature.defaultValue;
-      if (!isNumber && value !== null) {
-        if (typeof value === "number") {
-          numbers[at + f] = value;
-          isNumber = true;
-        } else if (typeof value === "boolean") {
-          numbers[at + f] = value ? 1 : 0;
-          isNumber = true;
-        }
-      }
-      status[at + f] = isNumber ? code | HAS_NUMBER : code;
-      const column = values[f];
-      if (column) column[r] = isNumber && value === null ? (numbers[at + f] as number) : value;
+    target.numbers.set(absent.numbers, at);
+    target.status.set(absent.status, at);
+    for (const f of absent.valueColumns) {
+      (target.values[f] as (ServedValue | null)[])[r] = plan.absentValues[f] as ServedValue | null;
     }
   }
+  const { numbers, status, values } = target;
   return { entity, features, keys, numbers, status, values };
+}
+
+/**
+ * What {@link serveCell} writes for a feature of an absent record, as a row
+ * to copy: the default's number and status byte, and the features whose
+ * values column takes the default.
+ */
+export interface AbsentColumns {
+  readonly numbers: Float64Array;
+  readonly status: Uint8Array;
+  readonly valueColumns: readonly number[];
+}
+
+/** The absent row of a feature list (built once per read plan). */
+export function absentColumns(
+  features: readonly ReadPlan["features"][number][],
+  numeric: readonly boolean[],
+): AbsentColumns {
+  const numbers = new Float64Array(features.length);
+  const status = new Uint8Array(features.length);
+  features.forEach((feature, f) => {
+    const value = feature.defaultValue;
+    const code = value === null ? STATUS_MISSING : STATUS_DEFAULT;
+    const number =
+      typeof value === "number" ? value : typeof value === "boolean" ? Number(value) : null;
+    if (number !== null) numbers[f] = number;
+    status[f] = number === null ? code : code | HAS_NUMBER;
+  });
+  return {
+    numbers,
+    status,
+    valueColumns: features.flatMap((_, f) => (numeric[f] ? [] : [f])),
+  };
 }
