@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AcceptedEvent, InternalEventsResponse } from "#shared/api/events";
 import { StoreError } from "../store/port.js";
 import type { StreamProcessor } from "../stream/stream-processor-port.js";
-import { EventApplier } from "./event-applier.js";
+import { EventApplier, type EventApplierOptions } from "./event-applier.js";
 import type { EventLog } from "./event-log.js";
 import { crashAt, type Failpoint } from "./failpoint.js";
 import { InFlightEvents } from "./in-flight-events.js";
@@ -16,7 +16,10 @@ export interface EventIngestionOptions {
   /** How long an event id is remembered; older events are refused. */
   dedupeWindowSeconds: number;
   /** Write-behind applier tuning (see `EventApplier`). */
-  applier?: { lingerMs?: number; maxBatchEvents?: number; maxQueuedEvents?: number };
+  applier?: Pick<
+    EventApplierOptions,
+    "lingerMs" | "minBatchEvents" | "maxBatchEvents" | "visibilityMs" | "maxQueuedEvents"
+  >;
   /** How long a delivery waits for room in a full backlog before a retryable 503. */
   backpressureWaitMs?: number;
   /** Test-only crash point (`ORIGIN_FAILPOINT`). */
