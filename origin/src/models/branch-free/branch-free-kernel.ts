@@ -5,9 +5,9 @@ import { compileWasmTreeKernel, type KernelShape } from "./wasm-kernel.js";
 /**
  * Which scoring path a model uses. `wasm` (the default): the branch-free
  * walk as a WebAssembly module written per model, ~3× faster than
- * `specialised` at 200 rows × 300 trees (bench/README.md, scoring), which
- * it falls back to where WebAssembly is refused; `specialised`: the same
- * walk compiled to JS per model; `shared`: the same walk, one JS function
+ * `specialised` at 200 rows × 300 trees (bench/README.md, "WebAssembly
+ * scoring kernel"), which it falls back to where WebAssembly is refused;
+ * `specialised`: the same walk compiled to JS per model; `shared`: the same walk, one JS function
  * for all models; `walk`: a plain node-by-node walk, which is also what
  * forests the branch-free layout cannot express always use. Tests check
  * that all of them agree, the branch-free ones bit for bit.

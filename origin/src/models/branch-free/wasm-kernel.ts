@@ -24,7 +24,7 @@ export interface KernelShape {
 const PAGE = 65_536;
 /** Rows the first memory has room for; it grows when a call brings more. */
 const INITIAL_ROWS = 256;
-/** Rows walked at once; 8 measured faster than 4 (bench/README.md, scoring). */
+/** Rows walked at once; 8 measured faster than 4 or 16 (bench/README.md, WebAssembly scoring kernel). */
 const ROWS_PER_BLOCK = 8;
 
 type Kernel = (rows: number, matrix: number, out: number) => void;
