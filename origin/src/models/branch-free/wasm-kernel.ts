@@ -151,7 +151,8 @@ function writeForest(
   const nodes = f.feature.length;
   const below = valueType === "f32" ? float32Below : float64Below;
   // Children of a split that sends NaN left swap places: its comparison is on −x, true = right.
-  const position = Int32Array.from({ length: nodes }, (_, i) => i);
+  const position = new Int32Array(nodes);
+  for (let i = 0; i < nodes; i++) position[i] = i;
   for (let i = 0; i < nodes; i++) {
     const child = f.child[i] as number;
     if (child > i && f.missingLeft[i]) {
