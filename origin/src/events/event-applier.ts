@@ -43,6 +43,8 @@ interface Entry {
   /** The pending-delivery record to mark done once these events are applied. */
   delivery: string;
   events: readonly AcceptedEvent[];
+  /** `JSON.stringify(events)`, if the ingestion already made it. */
+  json: string | undefined;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,10 +135,13 @@ export class EventApplier {
     this.notify();
   }
 
-  /** Queues a logged delivery's events; `reserved` is the part of its reservation it uses up. */
-  enqueue(delivery: string, events: readonly AcceptedEvent[], reserved = 0): void {
+  /**
+   * Queues a logged delivery's events; `reserved` is the part of its
+   * reservation it uses up, `json` the events serialised if at hand.
+   */
+  enqueue(delivery: string, events: readonly AcceptedEvent[], reserved = 0, json?: string): void {
     this.reserved -= reserved;
-    this.queue.push({ delivery, events });
+    this.queue.push({ delivery, events, json });
     this.queuedEvents += events.length;
     this.wake?.();
   }
@@ -236,7 +241,14 @@ export class EventApplier {
   private async flush(batch: Entry[], events: AcceptedEvent[]): Promise<void> {
     const { processor, failpoint } = this.options;
     await crashAt(failpoint, "exit-before-apply", 300);
-    if (events.length > 0) await processor.apply(events);
+    if (events.length > 0) {
+      // Only when every delivery has its text (not after recovery): a processor in this thread
+      // ignores it, one on a worker serialises the events itself.
+      const serialized = batch.every((entry) => entry.json !== undefined)
+        ? batch.map((entry) => entry.json as string)
+        : undefined;
+      await processor.apply(events, serialized);
+    }
     await crashAt(failpoint, "exit-after-apply");
     const previous = this.marking;
     this.marks++;

@@ -109,7 +109,9 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
     try {
       if (mine.length > 0) {
         const delivery = randomUUID();
-        const outcomes = await options.log.claim(mine, now, delivery);
+        // Serialised once: the pending record stores it, and the applier hands it to the processor.
+        const json = JSON.stringify(mine);
+        const outcomes = await options.log.claim(mine, now, delivery, json);
         await crashAt(options.failpoint, "exit-after-event-log");
         // New events and leftovers of failed deliveries (pending, not held here) are applied;
         // applied ones are duplicates. The applier marks the delivery record done.
@@ -118,7 +120,9 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
           else toApply.push(event);
         });
         duplicates += alreadyApplied.length;
-        applier.enqueue(delivery, toApply, toApply.length);
+        // All of them to apply: the text logged is exactly `toApply` serialised.
+        const whole = alreadyApplied.length === 0;
+        applier.enqueue(delivery, toApply, toApply.length, whole ? json : undefined);
       }
       logged = true;
     } finally {

@@ -89,12 +89,14 @@ export interface EventLog {
    * delivery left; results in input order. With `deliveryId`, the same call
    * also stores the events as a pending delivery (one `operateMany`: on LMDB
    * one transaction), which start-up recovery finds if the process dies
-   * before they are applied.
+   * before they are applied. `eventsJson` is `JSON.stringify(events)` if
+   * the caller has it already (the pending record stores that text).
    */
   claim(
     events: readonly AcceptedEvent[],
     receivedAt: number,
     deliveryId?: string,
+    eventsJson?: string,
   ): Promise<ClaimOutcome[]>;
   /**
    * Marks the deliveries done, which makes every event logged under them
@@ -209,7 +211,8 @@ export function createEventLog(
     events: readonly AcceptedEvent[],
     receivedAt: number,
     deliveryId: string | undefined,
-    withDeliveryRecord: boolean,
+    /** The pending-delivery record's events text (first round only), `null` for none. */
+    deliveryEvents: string | null,
   ): Promise<(true | StoreError)[]> {
     const requests: OperateRequest[] = events.map((event) => ({
       key: key(event.id),
@@ -221,12 +224,12 @@ export function createEventLog(
       ],
       options: { expectGen: 0, ttl: ttlSeconds },
     }));
-    if (deliveryId !== undefined && withDeliveryRecord) {
+    if (deliveryId !== undefined && deliveryEvents !== null) {
       requests.push({
         key: deliveryKey(deliveryId),
         operations: [
           { op: "put", bin: PENDING_DELIVERY_BINS.delivery, value: deliveryId },
-          { op: "put", bin: PENDING_DELIVERY_BINS.events, value: JSON.stringify(events) },
+          { op: "put", bin: PENDING_DELIVERY_BINS.events, value: deliveryEvents },
           { op: "put", bin: PENDING_DELIVERY_BINS.receivedAt, value: receivedAt },
           { op: "put", bin: PENDING_DELIVERY_BINS.region, value: region },
         ],
@@ -234,7 +237,7 @@ export function createEventLog(
       });
     }
     const results = await store.operateMany(requests);
-    if (deliveryId !== undefined && withDeliveryRecord) {
+    if (deliveryId !== undefined && deliveryEvents !== null) {
       const delivery = results.pop();
       // Without its pending record an acknowledged delivery could be lost in a crash.
       if (delivery instanceof StoreError) throw delivery;
@@ -246,6 +249,7 @@ export function createEventLog(
     events: readonly AcceptedEvent[],
     receivedAt: number,
     deliveryId?: string,
+    eventsJson?: string,
   ): Promise<ClaimOutcome[]> {
     const outcomes: ClaimOutcome[] = new Array(events.length).fill("new");
     /** Pending leftovers this delivery takes: their records must name it. */
@@ -257,7 +261,7 @@ export function createEventLog(
         todo.map((i) => events[i] as AcceptedEvent),
         receivedAt,
         deliveryId,
-        round === 0,
+        round === 0 ? (eventsJson ?? JSON.stringify(events)) : null,
       );
       const seen: number[] = [];
       created.forEach((result, j) => {

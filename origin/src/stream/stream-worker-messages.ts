@@ -15,8 +15,12 @@ export interface StreamWorkerData {
 
 /** Main thread -> worker. */
 export type ToStreamWorker =
-  /** Apply these events, a JSON array of accepted events (cheaper to send than objects). */
-  | { kind: "apply"; id: number; events: string }
+  /**
+   * Apply these events: JSON arrays of accepted events, concatenated in
+   * order (cheaper to send than objects; one per delivery when the event
+   * log's serialisation is reused).
+   */
+  | { kind: "apply"; id: number; events: readonly string[] }
   /** Close the worker's store (after the last apply). */
   | { kind: "close" };
 

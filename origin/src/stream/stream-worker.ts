@@ -43,7 +43,7 @@ port.on("message", (message: ToStreamWorker) => {
   if (data.exitOnFirstApply) process.exit(1);
   // Inside the promise: a batch that cannot even be parsed fails alone, the thread lives on.
   Promise.resolve()
-    .then(() => processor.apply(JSON.parse(message.events) as AcceptedEvent[]))
+    .then(() => processor.apply(parseChunks(message.events)))
     .then(
       () => post({ kind: "applied", id: message.id }),
       (error: unknown) =>
@@ -56,3 +56,13 @@ port.on("message", (message: ToStreamWorker) => {
     );
 });
 post({ kind: "ready" });
+
+/** The events of a message's JSON arrays, in order. */
+function parseChunks(chunks: readonly string[]): AcceptedEvent[] {
+  if (chunks.length === 1) return JSON.parse(chunks[0] as string) as AcceptedEvent[];
+  const events: AcceptedEvent[] = [];
+  for (const chunk of chunks) {
+    for (const event of JSON.parse(chunk) as AcceptedEvent[]) events.push(event);
+  }
+  return events;
+}

@@ -140,7 +140,7 @@ export async function createThreadedStreamProcessor(
   }
 
   return {
-    async apply(events: readonly AcceptedEvent[]): Promise<void> {
+    async apply(events: readonly AcceptedEvent[], serialized?: readonly string[]): Promise<void> {
       if (events.length === 0) return;
       if (closed) throw new StoreError("unavailable", "the stream processor is closed");
       const handle = await live().catch((error: unknown) => {
@@ -149,7 +149,11 @@ export async function createThreadedStreamProcessor(
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         handle.pending.set(id, { resolve, reject });
-        const message: ToStreamWorker = { kind: "apply", id, events: JSON.stringify(events) };
+        const message: ToStreamWorker = {
+          kind: "apply",
+          id,
+          events: serialized ?? [JSON.stringify(events)],
+        };
         handle.worker.postMessage(message);
       });
     },

@@ -49,6 +49,28 @@ describe("threaded stream processor (LMDB)", () => {
     expect((await read("session", "s-threaded", "intent_category", now)).value).toBe("shoes");
   });
 
+  it("applies the deliveries' own JSON when given it, in order", async () => {
+    const now = Date.now();
+    const view = (i: number, item: string): AcceptedEvent => ({
+      id: `chunked-${i}`,
+      type: "view",
+      sessionId: "s-chunked",
+      itemIds: [item],
+      region: "eu",
+      ts: now - 1000 + i,
+    });
+    const first = [view(1, "c1"), view(2, "c2")];
+    const second = [view(3, "c3")];
+    await processor.apply([...first, ...second], [JSON.stringify(first), JSON.stringify(second)]);
+    const read = featureReader(store, config.namespace, ["eu"]);
+    expect((await read("session", "s-chunked", "recent_items", now)).value).toEqual([
+      "c3",
+      "c2",
+      "c1",
+    ]);
+    expect((await read("item_region", joinKey(["c2", "eu"]), "views_1h", now)).value).toBe(1);
+  });
+
   it("fails a dead worker's batch as retryable and applies the next one on a new worker", async () => {
     const crashing = await createThreadedStreamProcessor({
       store: config,
