@@ -3,7 +3,7 @@ import { KEY_PART_SEPARATOR } from "../features/layout.js";
 import type { ServedColumns } from "../features/serving/serve-columns.js";
 import type { ServedValue } from "../features/values.js";
 import type { FeatureRef, GraphPlan } from "./compile-graph.js";
-import { fillMatrix, ROW_BITS, ROW_MASK } from "./fill-matrix.js";
+import { countStatuses, fillMatrix, ROW_BITS, ROW_MASK } from "./fill-matrix.js";
 
 /** What the executor needs of the feature server (`FeatureServer` in production). */
 export interface FeatureSource {
@@ -31,7 +31,8 @@ export interface GraphResult {
   matrix: Float32Array;
   rows: number;
   columns: readonly string[];
-  status: ColumnStatusCounts[];
+  /** Per column (counted when first read: only debug answers show them). */
+  readonly status: ColumnStatusCounts[];
   /** Batched reads issued (one `FeatureServer.getColumns` per level that had keys to read). */
   reads: number;
 }
@@ -130,25 +131,28 @@ export async function executeGraph(
     }
   }
 
-  const { matrix, counts } = fillMatrix(
-    plan,
-    read.map((entity) => entity.batches),
-    nodeRows,
-    rows,
-  );
+  const batches = read.map((entity) => entity.batches);
+  let status: ColumnStatusCounts[] | null = null;
   return {
-    matrix,
+    matrix: fillMatrix(plan, batches, nodeRows, rows),
     rows,
     columns: plan.columnNames,
-    status: plan.columns.map((_, c) => {
-      const out = {} as ColumnStatusCounts;
-      STATUS_NAMES.forEach((name, i) => {
-        out[name] = counts[c * 4 + i] as number;
-      });
-      return out;
-    }),
+    get status() {
+      status ??= statusCounts(plan, countStatuses(plan, batches, nodeRows, rows));
+      return status;
+    },
     reads,
   };
+}
+
+function statusCounts(plan: GraphPlan, counts: Uint32Array): ColumnStatusCounts[] {
+  return plan.columns.map((_, c) => {
+    const out = {} as ColumnStatusCounts;
+    STATUS_NAMES.forEach((name, i) => {
+      out[name] = counts[c * 4 + i] as number;
+    });
+    return out;
+  });
 }
 
 function keyOf(
