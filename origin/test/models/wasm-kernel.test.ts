@@ -310,6 +310,8 @@ describe("WebAssembly tree kernel decides every split as the JS kernel does", ()
   ] as const)("%s: thresholds at ±0, ±∞, subnormals and float limits", (_, rules, precision) => {
     const width = 3;
     const forest = stumps(specials, precision, width);
+    // Walked 3 steps, not 1: the leaves must absorb two more.
+    forest.depth.fill(3);
     const wasm = compileWasmTreeKernel(forest, rules, { features: 2, outputs: width }, () => {});
     expect(wasm).toBeTypeOf("function");
     for (const array of [Float32Array, Float64Array]) {
