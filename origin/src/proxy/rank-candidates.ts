@@ -7,6 +7,7 @@ import type { ModelRegistry } from "../models/registry/model-registry.js";
 import { StoreError } from "../store/port.js";
 import { type BusinessRulesHook, noBusinessRules } from "./business-rules-hook.js";
 import { executeGraph, type FeatureSource } from "./execute-graph.js";
+import { rankByScore } from "./rank-by-score.js";
 
 export interface RankDeps {
   models: Pick<ModelRegistry, "resolve" | "resolveVersion" | "planFor">;
@@ -63,17 +64,7 @@ export async function rankWith(
   const scores = active.model.predict(graph.matrix, graph.rows);
   const scored = performance.now();
 
-  const order = Array.from({ length: graph.rows }, (_, i) => i);
-  // Best first; equal scores keep the caller's order so answers are stable.
-  order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
-  const ranked = order.map((i) => {
-    const score = scores[i] as number;
-    return {
-      id: request.candidates[i] as string,
-      score,
-      reason: `model score ${score.toFixed(4)}`,
-    };
-  });
+  const ranked = rankByScore(request.candidates, scores, graph.rows);
   const rules = deps.rules ?? noBusinessRules;
   const items = await Promise.resolve(
     rules(ranked, { ...request.context, modelId: active.id }),
