@@ -83,8 +83,9 @@ export class EventApplier {
       min: options.minBatchEvents ?? 1_000,
       // 20,000: past it the processor gains little (fewer hot-record writes per event flatten out).
       max,
-      // 0.8 s for two flushes leaves room inside the 1 s visibility bound for the log and the hop.
-      visibilityMs: options.visibilityMs ?? 800,
+      // 0.6 s for two flushes: the edge's queue adds up to 0.25 s in front of the 1 s bound,
+      // and the rate measured lags a box that suddenly slows down.
+      visibilityMs: options.visibilityMs ?? 600,
     });
     this.batchLimit = this.sizing.limit;
     this.loop = this.run();
@@ -294,10 +295,10 @@ const FIRST_FLUSH_EVENTS = 5_000;
  * Sizes flushes from the measured apply rate: under a full backlog an
  * acknowledged event waits for the flush being applied and then its own,
  * so a flush may hold what the processor applies in half the visibility
- * budget, within bounds. The rate is a moving average over flushes of at
- * least half the minimum (tinier ones are mostly fixed costs). Small flushes
- * measure a lower rate than full ones, so under a growing backlog flushes
- * grow step by step: each full one measures the rate its size allows.
+ * budget, within bounds. The rate follows flushes of at least half the
+ * minimum (tinier ones are mostly fixed costs): down at once, up by halves.
+ * Small flushes measure a lower rate than full ones, so under a growing
+ * backlog flushes grow step by step: each measures the rate its size allows.
  */
 export class FlushSizing {
   /** Events per ms, `null` until a flush big enough was measured. */
@@ -313,7 +314,8 @@ export class FlushSizing {
   flushed(events: number, ms: number): void {
     if (events < this.bounds.min / 2 || ms <= 0) return;
     const rate = events / ms;
-    this.rate = this.rate === null ? rate : (this.rate + rate) / 2;
+    // Down at once (the next flush must not overrun), up half way (one fast flush may be luck).
+    this.rate = this.rate === null || rate < this.rate ? rate : (this.rate + rate) / 2;
     const { min, max, visibilityMs } = this.bounds;
     const fits = Math.floor((this.rate * visibilityMs) / 2);
     this.limit = Math.min(max, Math.max(min, fits));

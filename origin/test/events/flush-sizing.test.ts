@@ -22,7 +22,16 @@ describe("FlushSizing", () => {
     expect(sizing.limit).toBe(20_000);
   });
 
-  it("shrinks flushes when applying slows down, down to the minimum", () => {
+  it("shrinks flushes at once when applying slows down, down to the minimum", () => {
+    const sizing = new FlushSizing(bounds);
+    sizing.flushed(5_000, 250);
+    expect(sizing.limit).toBe(8_000);
+    // 8,000 in 1.6 s = 5/ms: not averaged with the earlier 20/ms, the next flush must fit now.
+    sizing.flushed(8_000, 1_600);
+    expect(sizing.limit).toBe(2_000);
+  });
+
+  it("goes no lower than the minimum", () => {
     const sizing = new FlushSizing(bounds);
     // 5,000 in 1 s = 5/ms: two flushes of 2,000 take 800 ms.
     sizing.flushed(5_000, 1_000);
