@@ -5,7 +5,10 @@ import type { ServedValue } from "../features/values.js";
 import type { FeatureRef, GraphPlan } from "./compile-graph.js";
 import { countStatuses, fillMatrix, ROW_BITS, ROW_MASK } from "./fill-matrix.js";
 
-/** What the executor needs of the feature server (`FeatureServer` in production). */
+/**
+ * What the executor needs of the feature server (`FeatureServer` in
+ * production): each group served with its rows in the order of its keys.
+ */
 export interface FeatureSource {
   getColumns(groups: readonly FeatureGroupRequest[]): Promise<ServedColumns[]>;
 }
@@ -82,53 +85,73 @@ export async function executeGraph(
   };
   let reads = 0;
 
-  for (const level of plan.levels) {
-    const nodeKeys: (string | null)[][] = [];
+  for (let l = 0; l < plan.levels.length; l++) {
+    const level = plan.levels[l] as GraphPlan["levels"][number];
     const requests: FeatureGroupRequest[] = [];
     const requested: number[] = [];
     for (const group of level) {
       const fetch = plan.entities[group.entity] as GraphPlan["entities"][number];
       const known = (read[group.entity] as EntityRows).at;
-      const pending = new Set<string>();
+      // Keys not read yet, in request order; a row waiting for one holds `-2 - its index`.
+      const pending: string[] = [];
+      const pendingAt = new Map<string, number>();
       for (const n of group.nodes) {
         const node = plan.nodes[n] as GraphPlan["nodes"][number];
-        const slots = node.perCandidate ? rows : 1;
-        const keys: (string | null)[] = new Array(slots);
-        for (let r = 0; r < slots; r++) {
+        const slots = nodeRows[n] as Int32Array;
+        for (let r = 0; r < slots.length; r++) {
           const key = keyOf(node.key, r, candidates, context, valueAt);
-          keys[r] = key;
-          if (key !== null && !known.has(key)) pending.add(key);
+          if (key === null) continue;
+          const at = known.get(key);
+          if (at !== undefined) {
+            slots[r] = at;
+            continue;
+          }
+          let p = pendingAt.get(key);
+          if (p === undefined) {
+            p = pending.length;
+            pending.push(key);
+            pendingAt.set(key, p);
+          }
+          slots[r] = -2 - p;
         }
-        nodeKeys[n] = keys;
       }
-      if (pending.size > 0) {
-        requests.push({ entity: fetch.entity, keys: [...pending], features: [...fetch.features] });
+      if (pending.length > 0) {
+        // The plan's own list: never changed, so the server finds its read plan by identity.
+        requests.push({
+          entity: fetch.entity,
+          keys: pending,
+          features: fetch.features as string[],
+        });
         requested.push(group.entity);
       }
     }
-    if (requests.length > 0) {
-      reads++;
-      const served = await source.getColumns(requests);
-      served.forEach((group, g) => {
-        const entity = read[requested[g] as number] as EntityRows;
-        const batch = entity.batches.length << ROW_BITS;
-        entity.batches.push(group);
-        group.keys.forEach((key, row) => {
-          entity.at.set(key, batch | row);
-        });
-      });
-    }
-    for (const group of level) {
-      const known = (read[group.entity] as EntityRows).at;
-      for (const n of group.nodes) {
-        const keys = nodeKeys[n] as (string | null)[];
-        const slots = nodeRows[n] as Int32Array;
-        for (let r = 0; r < keys.length; r++) {
-          const key = keys[r];
-          slots[r] = key == null ? -1 : (known.get(key) ?? -1);
+    if (requests.length === 0) continue;
+    reads++;
+    const served = await source.getColumns(requests);
+    const later = plan.levels.slice(l + 1);
+    served.forEach((batch, g) => {
+      const e = requested[g] as number;
+      const entity = read[e] as EntityRows;
+      const base = entity.batches.length << ROW_BITS;
+      entity.batches.push(batch);
+      // Rows waiting for this batch: the served rows are in request key order.
+      for (const group of level) {
+        if (group.entity !== e) continue;
+        for (const n of group.nodes) {
+          const slots = nodeRows[n] as Int32Array;
+          for (let r = 0; r < slots.length; r++) {
+            const at = slots[r] as number;
+            if (at <= -2) slots[r] = base | (-2 - at);
+          }
         }
       }
-    }
+      // Only a later level reading the same entity looks keys up again.
+      if (later.some((groups) => groups.some((group) => group.entity === e))) {
+        batch.keys.forEach((key, row) => {
+          entity.at.set(key, base | row);
+        });
+      }
+    });
   }
 
   const batches = read.map((entity) => entity.batches);

@@ -5,7 +5,7 @@ import type {
 } from "#shared/features/serving";
 import { MAX_FEATURES_PER_GROUP, MAX_GROUPS, MAX_KEYS_PER_GROUP } from "#shared/features/serving";
 import { ApiError } from "#shared/http/api-error";
-import type { BinValue, StorePort, StoreRecord } from "../../store/port.js";
+import type { BinValue, RecordKey, StorePort, StoreRecord } from "../../store/port.js";
 import { featureRecordKey } from "../layout.js";
 import type { FeatureLog } from "../logging/feature-log.js";
 import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
@@ -112,11 +112,12 @@ export class FeatureServer {
   private read(plan: ReadPlan, group: FeatureGroupRequest): Promise<(StoreRecord | null)[]> {
     if (group.keys.length === 0) return Promise.resolve([]);
     const ns = this.deps.namespace;
-    const entity = group.entity;
-    return this.deps.store.batchGet(
-      group.keys.map((key) => featureRecordKey(ns, entity, key)),
-      plan.bins,
-    );
+    // `featureRecordKey` for every key, with the set name built once, not per key.
+    const set = featureRecordKey(ns, group.entity, "").set;
+    const keys = group.keys;
+    const recordKeys = new Array<RecordKey>(keys.length);
+    for (let i = 0; i < keys.length; i++) recordKeys[i] = { ns, set, key: keys[i] as string };
+    return this.deps.store.batchGet(recordKeys, plan.bins);
   }
 
   private plan(snapshot: RegistrySnapshot, group: FeatureGroupRequest, index: number): ReadPlan {

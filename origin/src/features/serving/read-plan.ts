@@ -24,6 +24,8 @@ import {
 /** What to read for one (entity, feature list): resolved once, reused while the registry is unchanged. */
 export interface ReadPlan {
   readonly entity: CompiledEntity;
+  /** The feature names asked for (a copy), in order. */
+  readonly names: readonly string[];
   readonly features: readonly CompiledFeature[];
   /** Exactly the bins these features need, plus `_t`. */
   readonly bins: readonly string[];
@@ -41,6 +43,8 @@ export interface ReadPlan {
   readonly readStamps: StampReader;
   /** The columnar read of one present record: numbers land unboxed in a `Float64Array`. */
   readonly serveRow: RowServer<ColumnsTarget>;
+  /** Some feature has a TTL: only then are a record's write times looked up. */
+  readonly needsStamps: boolean;
   /** The columnar read of an absent record, as a row to copy. */
   readonly absentColumns: AbsentColumns;
   /** Per feature: its type is a number or a flag, so the columnar read keeps no other values for it. */
@@ -54,7 +58,17 @@ const NUMERIC_TYPES: ReadonlySet<string> = new Set(["int", "float", "bool"]);
 
 /** Plans kept per registry version; callers tend to ask for the same few feature lists. */
 const MAX_PLANS_PER_VERSION = 256;
-const plans = new WeakMap<RegistrySnapshot, Map<string, ReadPlan>>();
+
+/** One registry version's plans: by entity and names, and by the caller's names array. */
+interface PlanCache {
+  byId: Map<string, ReadPlan>;
+  /**
+   * The graph executor asks with the same (never changed) array every time:
+   * found by identity, then checked name by name, so no key string is built.
+   */
+  byNames: WeakMap<readonly string[], ReadPlan>;
+}
+const plans = new WeakMap<RegistrySnapshot, PlanCache>();
 
 function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly string[]): ReadPlan {
   const compiled = snapshot.entities.get(entity);
@@ -72,6 +86,7 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
   const numeric = features.map((f) => NUMERIC_TYPES.has(f.def.type));
   return {
     entity: compiled,
+    names: [...names],
     features,
     bins: [...bins],
     nulls: Array.from(features, () => null),
@@ -79,6 +94,7 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
     readValues: compileBinReader(features.map((f) => f.valueBin)),
     readStamps: compileStampReader(features.map((f) => f.valueBin)),
     serveRow: compileRowServer(features, serveCell),
+    needsStamps: features.some((f) => f.ttlMs !== null),
     absentColumns: absentColumns(features, numeric),
     numeric,
     absentValues: Array.from(features, (f) => f.defaultValue),
@@ -97,15 +113,24 @@ export function readPlan(
 ): ReadPlan {
   let cache = plans.get(snapshot);
   if (!cache) {
-    cache = new Map();
+    cache = { byId: new Map(), byNames: new WeakMap() };
     plans.set(snapshot, cache);
   }
+  const known = cache.byNames.get(names);
+  if (known && known.entity.def.name === entity && sameNames(known.names, names)) return known;
   const id = `${entity}\u0000${names.join(",")}`;
-  let plan = cache.get(id);
+  let plan = cache.byId.get(id);
   if (!plan) {
     plan = buildPlan(snapshot, entity, names);
-    if (cache.size >= MAX_PLANS_PER_VERSION) cache.clear();
-    cache.set(id, plan);
+    if (cache.byId.size >= MAX_PLANS_PER_VERSION) cache.byId.clear();
+    cache.byId.set(id, plan);
   }
+  cache.byNames.set(names, plan);
   return plan;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -148,12 +148,14 @@ export function serveColumns(
   };
   const absent = plan.absentColumns;
   const serveRow = plan.serveRow;
+  // Write times matter only for TTLs (counters read theirs from the bins themselves).
+  const needsStamps = plan.needsStamps;
   for (let r = 0; r < rows; r++) {
     const at = r * n;
     const record = records[r];
     if (record) {
       const bins = record.bins;
-      serveRow(bins, stampsOf(bins), target, at, r);
+      serveRow(bins, needsStamps ? stampsOf(bins) : null, target, at, r);
       continue;
     }
     target.numbers.set(absent.numbers, at);
