@@ -141,8 +141,8 @@ class AppliedLatency {
 
   wrap(processor: StreamProcessor): StreamProcessor {
     return {
-      apply: async (events) => {
-        await processor.apply(events);
+      apply: async (events, serialized) => {
+        await processor.apply(events, serialized);
         const now = performance.now();
         for (const event of events) {
           const sent = this.sentAt.get(event.id);
