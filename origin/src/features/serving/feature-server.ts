@@ -96,7 +96,8 @@ export class FeatureServer {
       throw new ApiError("invalid_parameter", `at most ${MAX_GROUPS} groups per request`);
     }
     const snapshot = this.deps.registry.snapshot();
-    const plans = groups.map((group, index) => this.plan(snapshot, group, index));
+    // The graph executor asks with its plans' own feature lists: remembered by identity.
+    const plans = groups.map((group, index) => this.plan(snapshot, group, index, true));
     const now = this.now();
     return Promise.all(
       groups.map(async (group, index) => {
@@ -120,7 +121,12 @@ export class FeatureServer {
     return this.deps.store.batchGet(recordKeys, plan.bins);
   }
 
-  private plan(snapshot: RegistrySnapshot, group: FeatureGroupRequest, index: number): ReadPlan {
+  private plan(
+    snapshot: RegistrySnapshot,
+    group: FeatureGroupRequest,
+    index: number,
+    remember = false,
+  ): ReadPlan {
     const where = `requests.${index}`;
     if (group.keys.length > MAX_KEYS_PER_GROUP) {
       throw new ApiError("invalid_parameter", `${where}.keys: at most ${MAX_KEYS_PER_GROUP} keys`);
@@ -133,7 +139,7 @@ export class FeatureServer {
     }
     let plan: ReadPlan;
     try {
-      plan = readPlan(snapshot, group.entity, group.features);
+      plan = readPlan(snapshot, group.entity, group.features, remember);
     } catch (error) {
       if (error instanceof ApiError) throw new ApiError(error.code, `${where}: ${error.message}`);
       throw error;

@@ -105,18 +105,23 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
   };
 }
 
-/** The read plan for a group; throws a 400 naming an unknown entity or feature. */
+/**
+ * The read plan for a group; throws a 400 naming an unknown entity or
+ * feature. `remember`: the caller asks with this same `names` array again
+ * (the graph executor passes its plan's lists), so it is found by identity.
+ */
 export function readPlan(
   snapshot: RegistrySnapshot,
   entity: string,
   names: readonly string[],
+  remember = false,
 ): ReadPlan {
   let cache = plans.get(snapshot);
   if (!cache) {
     cache = { byId: new Map(), byNames: new WeakMap() };
     plans.set(snapshot, cache);
   }
-  const known = cache.byNames.get(names);
+  const known = remember ? cache.byNames.get(names) : undefined;
   if (known && known.entity.def.name === entity && sameNames(known.names, names)) return known;
   const id = `${entity}\u0000${names.join(",")}`;
   let plan = cache.byId.get(id);
@@ -125,7 +130,9 @@ export function readPlan(
     if (cache.byId.size >= MAX_PLANS_PER_VERSION) cache.byId.clear();
     cache.byId.set(id, plan);
   }
-  cache.byNames.set(names, plan);
+  // Only for callers that ask with the same arrays again: a fresh array per request (a parsed
+  // HTTP body) would only churn the weak map.
+  if (remember) cache.byNames.set(names, plan);
   return plan;
 }
 
