@@ -6,7 +6,7 @@ import type {
 import { MAX_FEATURES_PER_GROUP, MAX_GROUPS, MAX_KEYS_PER_GROUP } from "#shared/features/serving";
 import { ApiError } from "#shared/http/api-error";
 import type { BinValue, RecordKey, StorePort, StoreRecord } from "../../store/port.js";
-import { featureRecordKey } from "../layout.js";
+import { featureSet } from "../layout.js";
 import type { FeatureLog } from "../logging/feature-log.js";
 import type { RegistrySnapshot } from "../registry/registry-snapshot.js";
 import { decodeFeature } from "../storage-read.js";
@@ -113,8 +113,8 @@ export class FeatureServer {
   private read(plan: ReadPlan, group: FeatureGroupRequest): Promise<(StoreRecord | null)[]> {
     if (group.keys.length === 0) return Promise.resolve([]);
     const ns = this.deps.namespace;
-    // `featureRecordKey` for every key, with the set name built once, not per key.
-    const set = featureRecordKey(ns, group.entity, "").set;
+    // The record keys `featureRecordKey` would build, with the set name built once, not per key.
+    const set = featureSet(group.entity);
     const keys = group.keys;
     const recordKeys = new Array<RecordKey>(keys.length);
     for (let i = 0; i < keys.length; i++) recordKeys[i] = { ns, set, key: keys[i] as string };
