@@ -1,4 +1,4 @@
-import { decayLandmark } from "../features/layout.js";
+import { decayedValue } from "../features/layout.js";
 import { splitTopKey } from "../features/storage-read.js";
 import {
   type BinValue,
@@ -58,10 +58,9 @@ export function keysToDrop(
   const count = keys.length;
   if (count <= TOP_TRIM_ABOVE * n) return null;
   const scores = new Float64Array(count);
-  // A map holds one or two periods: the decay factor (as `decayedValue` computes it) is per period.
+  // A map holds one or two periods: the decay factor (a stored 1 decayed to now) is per period.
   let lastPeriod = Number.NaN;
   let factor = 0;
-  const halfLifeMs = halfLifeSeconds * 1000;
   for (let i = 0; i < count; i++) {
     const stored = map[keys[i] as string];
     const period = periodOf(keys[i] as string);
@@ -71,7 +70,7 @@ export function keysToDrop(
     }
     if (period !== lastPeriod) {
       lastPeriod = period;
-      factor = 2 ** (-(now - decayLandmark(period, halfLifeSeconds)) / halfLifeMs);
+      factor = decayedValue(1, period, now, halfLifeSeconds);
     }
     const score = stored * factor;
     // NaN would poison the threshold: an unreadable value ranks last, like a non-number.
