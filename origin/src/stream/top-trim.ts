@@ -177,8 +177,8 @@ export async function trimTops(
       else failed++;
     });
     if (failed > 0) return failed + conflicts.length;
-    // Conflicts are re-read: the copy at hand is out of date.
-    todo = conflicts.map(({ key, bin, top }) => ({ key, bin, top }));
+    // Conflicts are re-read: their copies are out of date (the `todo` path reads the store).
+    todo = conflicts;
     known = [];
   }
   return 0;
