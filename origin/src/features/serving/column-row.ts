@@ -1,5 +1,6 @@
 import type { BinValue } from "../../store/port.js";
 import type { CompiledFeature } from "../registry/registry-snapshot.js";
+import { HAS_NUMBER, STATUS_PRESENT } from "./serve-columns.js";
 
 /** A record's `_t` map: each value bin's write time. */
 export type Stamps = { readonly [bin: string]: BinValue };
@@ -35,14 +36,12 @@ export type RowServer<T extends RowTarget> = (
   r: number,
 ) => void;
 
-/** The status byte of a present number: `STATUS_PRESENT | HAS_NUMBER` (serve-columns.ts). */
-const PRESENT_NUMBER = 4;
-
-/** Feature types whose served value is always a number or a flag. */
-const NUMERIC_TYPES: ReadonlySet<string> = new Set(["int", "float", "bool"]);
+/** The status byte of a present number. */
+const PRESENT_NUMBER = STATUS_PRESENT | HAS_NUMBER;
 
 /**
- * A row server for a fixed feature list, compiled once per read plan. The
+ * A row server for a fixed feature list, compiled once per read plan
+ * (`numeric[f]`: feature `f`'s type is a number or a flag). The
  * common cell, a number or flag of a numeric `value` feature (fresh, when it
  * has a TTL), is written inline: one named property load (cached by V8 for
  * the records' shape, like `compileBinReader`), one typed-array store for
@@ -55,6 +54,7 @@ const NUMERIC_TYPES: ReadonlySet<string> = new Set(["int", "float", "bool"]);
  */
 export function compileRowServer<T extends RowTarget>(
   features: readonly CompiledFeature[],
+  numeric: readonly boolean[],
   cell: CellServer<T>,
 ): RowServer<T> {
   const inherits = (name: string | null) => name !== null && name in Object.prototype;
@@ -63,7 +63,7 @@ export function compileRowServer<T extends RowTarget>(
       const bin = feature.valueBin;
       if (bin === null) return `cell(s, ${f}, undefined, from, stamps, at, r);`;
       const name = JSON.stringify(bin);
-      if (feature.isVector || !NUMERIC_TYPES.has(feature.def.type)) {
+      if (!numeric[f]) {
         return `cell(s, ${f}, from[${name}], from, stamps, at, r);`;
       }
       // A fresh write time is a number with `now - t` within the TTL (NaN fails both tests, as in `cell`).

@@ -93,7 +93,7 @@ function buildPlan(snapshot: RegistrySnapshot, entity: string, names: readonly s
     // A reader each, none shared: each caches the shapes of the objects it reads.
     readValues: compileBinReader(features.map((f) => f.valueBin)),
     readStamps: compileStampReader(features.map((f) => f.valueBin)),
-    serveRow: compileRowServer(features, serveCell),
+    serveRow: compileRowServer(features, numeric, serveCell),
     needsStamps: features.some((f) => f.ttlMs !== null),
     absentColumns: absentColumns(features, numeric),
     numeric,
