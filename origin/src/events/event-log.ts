@@ -261,7 +261,8 @@ export function createEventLog(
         todo.map((i) => events[i] as AcceptedEvent),
         receivedAt,
         deliveryId,
-        round === 0 ? (eventsJson ?? JSON.stringify(events)) : null,
+        // Serialised only for the pending record, which only a delivery's first round writes.
+        round === 0 && deliveryId !== undefined ? (eventsJson ?? JSON.stringify(events)) : null,
       );
       const seen: number[] = [];
       created.forEach((result, j) => {
