@@ -51,9 +51,10 @@ const MAX_DERIVED_KEY_PART = 256;
 
 const STATUS_NAMES: readonly FeatureStatus[] = ["present", "default", "expired", "missing"];
 
-/** One entity's reads so far: its served batches and, per key read, where its row is. */
+/** One entity's reads so far: its served batches and where each key's row is. */
 interface EntityRows {
   batches: ServedColumns[];
+  /** Filled only from batches that a later level's group of this entity may find keys in. */
   at: Map<string, number>;
 }
 
@@ -77,7 +78,8 @@ export async function executeGraph(
 ): Promise<GraphResult> {
   const rows = candidates.length;
   const read: EntityRows[] = plan.entities.map(() => ({ batches: [], at: new Map() }));
-  // Per node, per row slot (one slot for request-level nodes): where its entity row is, or -1.
+  // Per node, per row slot (one slot for request-level nodes): where its entity row is, or -1
+  // (while its level's read is in flight, `-2 - i`: the i-th key its group's request asks for).
   const nodeRows: Int32Array[] = plan.nodes.map((n) =>
     new Int32Array(n.perCandidate ? rows : 1).fill(-1),
   );
