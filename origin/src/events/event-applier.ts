@@ -15,18 +15,11 @@ export interface EventApplierOptions {
    */
   lingerMs?: number;
   /**
-   * Bounds of events per processor batch. Between them, flushes follow the
-   * measured apply rate (see `visibilityMs`): a bigger batch writes each hot
-   * record once for more events, a smaller one is applied sooner.
+   * Upper bound of events per processor batch (default 20,000). Below it,
+   * flushes follow the measured apply rate (`FlushSizing`): a bigger batch
+   * writes each hot record once for more events, a smaller one is applied sooner.
    */
-  minBatchEvents?: number;
   maxBatchEvents?: number;
-  /**
-   * How long an acknowledged event may wait to be applied under a full
-   * backlog: the flush being applied plus the one it joins. Flushes are sized
-   * so that two of them take about this long at the measured apply rate.
-   */
-  visibilityMs?: number;
   /**
    * Events logged and waiting for the next flush beyond which deliveries wait
    * (backpressure); by default the current flush size, so what waits fits
@@ -77,15 +70,15 @@ export class EventApplier {
 
   constructor(private readonly options: EventApplierOptions) {
     this.lingerMs = options.lingerMs ?? 10;
-    const max = options.maxBatchEvents ?? 20_000;
     this.sizing = new FlushSizing({
       // 1,000: below it a flush is mostly fixed costs (the processor does ~70% of its 5,000-event rate).
-      min: options.minBatchEvents ?? 1_000,
+      min: 1_000,
       // 20,000: past it the processor gains little (fewer hot-record writes per event flatten out).
-      max,
-      // 0.6 s for two flushes: the edge's queue adds up to 0.25 s in front of the 1 s bound,
-      // and the rate measured lags a box that suddenly slows down.
-      visibilityMs: options.visibilityMs ?? 600,
+      max: options.maxBatchEvents ?? 20_000,
+      // 0.6 s for two flushes (the one applying and the one an event joins): the edge's queue
+      // adds up to 0.25 s in front of the 1 s bound, and the rate measured lags a box that
+      // suddenly slows down.
+      visibilityMs: 600,
     });
     this.batchLimit = this.sizing.limit;
     this.loop = this.run();

@@ -16,10 +16,7 @@ export interface EventIngestionOptions {
   /** How long an event id is remembered; older events are refused. */
   dedupeWindowSeconds: number;
   /** Write-behind applier tuning (see `EventApplier`). */
-  applier?: Pick<
-    EventApplierOptions,
-    "lingerMs" | "minBatchEvents" | "maxBatchEvents" | "visibilityMs" | "maxQueuedEvents"
-  >;
+  applier?: Pick<EventApplierOptions, "lingerMs" | "maxBatchEvents" | "maxQueuedEvents">;
   /** How long a delivery waits for room in a full backlog before a retryable 503. */
   backpressureWaitMs?: number;
   /** Test-only crash point (`ORIGIN_FAILPOINT`). */
