@@ -45,9 +45,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The write-behind applier: deliveries are acknowledged once durably logged,
  * and this per-process loop applies everything logged so far to the
- * real-time features in batches (`FlushSizing`: 5,000 events, more while a
- * backlog queues up and the processor keeps pace), then marks their
- * deliveries done in the event log (which makes their events applied).
+ * real-time features in batches sized by `FlushSizing` (5,000 events until
+ * a rate is measured, then 1,000-20,000: what two flushes apply in 0.6 s),
+ * then marks their deliveries done in the event log (which makes their
+ * events applied).
  * A failed apply is retried with back-off (the entries stay queued and
  * durable); a failed mark retries only the mark.
  */
