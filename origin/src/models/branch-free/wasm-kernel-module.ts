@@ -9,7 +9,8 @@ import { FunctionBody, writeModule } from "./wasm-module-writer.js";
  * `valueType`), so that every split is one comparison `v <= t` whose false
  * side is where a missing value goes (`NaN <= t` is false): a split that
  * sends `NaN` right compares `x`, one that sends it left compares `−x` and
- * has its children swapped. A node is `nodeBytes` at `position × nodeBytes`:
+ * has its children swapped. A node is {@link nodeBytesOf} bytes, at
+ * `position × nodeBytesOf(layout)`:
  *
  *   +0 i32  byte offset of `v` in a stored row
  *   +4 i32  address of the child taken when `v <= t` is false; the other
@@ -25,7 +26,6 @@ export interface WasmKernelLayout {
   valueType: "f32" | "f64";
   /** Round every sum to float32 (XGBoost accumulates margins in float32). */
   float32Sum: boolean;
-  nodeBytes: number;
   /** Byte range of the tree table. */
   treesStart: number;
   treesEnd: number;
@@ -41,6 +41,16 @@ export const NODE_FEATURE = 0;
 export const NODE_NEXT = 4;
 export const NODE_THRESHOLD = 8;
 export const TREE_BYTES = 12;
+
+/** Bytes of one value of `type`. */
+export function bytesOf(type: "f32" | "f64"): number {
+  return type === "f32" ? 4 : 8;
+}
+
+/** Bytes of one node: its two i32 fields, then `t` and the leaf value. */
+export function nodeBytesOf(layout: Pick<WasmKernelLayout, "valueType">): number {
+  return NODE_THRESHOLD + 2 * bytesOf(layout.valueType);
+}
 
 export const SCORE_EXPORT = "addTrees";
 /** The export that stores a matrix of float32 (`f32`) or float64 (`f64`) rows as the kernel reads them. */
@@ -68,10 +78,11 @@ export function writeKernelModule(
 }
 
 function scoreBody(layout: WasmKernelLayout): FunctionBody {
-  const { valueType, nodeBytes, width, rowsPerBlock: K } = layout;
+  const { valueType, width, rowsPerBlock: K } = layout;
+  const nodeBytes = nodeBytesOf(layout);
   const rowBytes = rowBytesOf(layout);
   const outBytes = width * 8;
-  const leafOffset = NODE_THRESHOLD + (valueType === "f32" ? 4 : 8);
+  const leafOffset = NODE_THRESHOLD + bytesOf(valueType);
 
   const f = new FunctionBody(["i32", "i32", "i32"]);
   const [rows, matrix, out] = [0, 1, 2];
@@ -152,8 +163,8 @@ function scoreBody(layout: WasmKernelLayout): FunctionBody {
 /** For each value x of each source row: stores x, and −x `stride` values later (exact). */
 function storeRowsBody(layout: WasmKernelLayout, input: "f32" | "f64"): FunctionBody {
   const { valueType, stride } = layout;
-  const inputBytes = input === "f32" ? 4 : 8;
-  const valueBytes = valueType === "f32" ? 4 : 8;
+  const inputBytes = bytesOf(input);
+  const valueBytes = bytesOf(valueType);
   const f = new FunctionBody(["i32", "i32", "i32"]);
   const [rows, source, matrix] = [0, 1, 2];
   const end = f.local("i32");
@@ -196,5 +207,5 @@ function storeRowsBody(layout: WasmKernelLayout, input: "f32" | "f64"): Function
 
 /** Bytes of one stored row: x then −x. */
 export function rowBytesOf(layout: Pick<WasmKernelLayout, "stride" | "valueType">): number {
-  return 2 * layout.stride * (layout.valueType === "f32" ? 4 : 8);
+  return 2 * layout.stride * bytesOf(layout.valueType);
 }

@@ -2,9 +2,11 @@ import type { FeatureMatrix } from "../model.js";
 import type { BranchFreeForest, ScoringRules } from "./branch-free-forest.js";
 import type { TreeKernel } from "./branch-free-kernel.js";
 import {
+  bytesOf,
   NODE_FEATURE,
   NODE_NEXT,
   NODE_THRESHOLD,
+  nodeBytesOf,
   rowBytesOf,
   SCORE_EXPORT,
   storeRowsExport,
@@ -66,15 +68,13 @@ export function compileWasmTreeKernel(
 ): TreeKernel | undefined {
   if (!wasm || forest.roots.length === 0) return undefined;
   const valueType = forest.threshold instanceof Float32Array ? "f32" : "f64";
-  const nodeBytes = valueType === "f32" ? 16 : 24;
-  const treesStart = align(forest.feature.length * nodeBytes);
+  const treesStart = align(forest.feature.length * nodeBytesOf({ valueType }));
   const treesEnd = treesStart + forest.roots.length * TREE_BYTES;
   const dynamicStart = align(treesEnd);
   if (dynamicStart > 0x4000_0000) return undefined;
   const layout: WasmKernelLayout = {
     valueType,
     float32Sum: rules.float32Sum,
-    nodeBytes,
     treesStart,
     treesEnd,
     stride: shape.features,
@@ -113,7 +113,7 @@ export function compileWasmTreeKernel(
     const outputs = rows * width;
     // Outputs, then the rows as the caller gave them, then the rows as the kernel reads them.
     const sourceStart = align(dynamicStart + outputs * 8);
-    const matrixStart = align(sourceStart + rows * stride * (input === "f32" ? 4 : 8));
+    const matrixStart = align(sourceStart + rows * stride * bytesOf(input));
     const end = matrixStart + rows * rowBytes;
     if (end > memory.buffer.byteLength) {
       memory.grow(pagesFor(end) - memory.buffer.byteLength / PAGE);
@@ -144,10 +144,11 @@ function writeForest(
   layout: WasmKernelLayout,
   buffer: ArrayBuffer,
 ): boolean {
-  const { nodeBytes, valueType, stride, width, treesStart } = layout;
+  const { valueType, stride, width, treesStart } = layout;
+  const nodeBytes = nodeBytesOf(layout);
   const i32 = new Int32Array(buffer);
   const values = valueType === "f32" ? new Float32Array(buffer) : new Float64Array(buffer);
-  const valueBytes = valueType === "f32" ? 4 : 8;
+  const valueBytes = bytesOf(valueType);
   const nodes = f.feature.length;
   const below = valueType === "f32" ? float32Below : float64Below;
   // Children of a split that sends NaN left swap places: its comparison is on −x, true = right.
