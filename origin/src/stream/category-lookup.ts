@@ -1,5 +1,6 @@
 import { recordKeys } from "../catalog/record-keys.js";
 import type { StorePort } from "../store/port.js";
+import { rememberNewest } from "./remember-newest.js";
 
 /** Catalog bin holding an item's category (written by the catalog loader, see `seed/`). */
 const CATEGORY_BIN = "cat";
@@ -57,12 +58,6 @@ export class CategoryLookup {
   }
 
   private remember(id: string, category: string | null, now: number): void {
-    this.cache.delete(id);
-    if (this.cache.size >= CACHE_MAX_ENTRIES) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(id, { category, until: now + CACHE_TTL_MS });
+    rememberNewest(this.cache, id, { category, until: now + CACHE_TTL_MS }, CACHE_MAX_ENTRIES);
   }
 }

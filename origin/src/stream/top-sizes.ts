@@ -1,3 +1,5 @@
+import { rememberNewest } from "./remember-newest.js";
+
 /**
  * The entry counts this process last saw in its decayed_top maps (from the
  * size or the map its writes read back), so a write can read the whole map
@@ -23,11 +25,6 @@ export class TopSizes {
 
   /** Records the map's entry count after a write (or the count a trim leaves). */
   set(recordId: string, size: number): void {
-    this.sizes.delete(recordId);
-    if (this.sizes.size >= this.maxEntries) {
-      const oldest = this.sizes.keys().next().value;
-      if (oldest !== undefined) this.sizes.delete(oldest);
-    }
-    this.sizes.set(recordId, size);
+    rememberNewest(this.sizes, recordId, size, this.maxEntries);
   }
 }

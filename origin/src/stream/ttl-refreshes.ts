@@ -1,3 +1,5 @@
+import { rememberNewest } from "./remember-newest.js";
+
 /**
  * A record's expiry needs moving on at most every 1% of its TTL, not on every
  * write: each move rewrites the store's expiry index (on LMDB two extra
@@ -22,11 +24,6 @@ export class TtlRefreshes {
 
   /** A write that sent the TTL succeeded (only then: a failed first write created nothing). */
   sent(recordId: string, now: number): void {
-    this.sentAt.delete(recordId);
-    if (this.sentAt.size >= this.maxEntries) {
-      const oldest = this.sentAt.keys().next().value;
-      if (oldest !== undefined) this.sentAt.delete(oldest);
-    }
-    this.sentAt.set(recordId, now);
+    rememberNewest(this.sentAt, recordId, now, this.maxEntries);
   }
 }
