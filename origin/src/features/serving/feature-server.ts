@@ -13,7 +13,7 @@ import { decodeFeature } from "../storage-read.js";
 import { type ServedValue, VectorArena } from "../values.js";
 import { keyProblem } from "../write/validate-row.js";
 import { type ReadPlan, readPlan } from "./read-plan.js";
-import { plainValue, type ServedColumns, serveColumns, stampsOf } from "./serve-columns.js";
+import { type ServedColumns, serveColumns, stampsOf } from "./serve-columns.js";
 
 /** One entity instance, values/status/age aligned with the group's features. Treat as read-only. */
 export interface ServedRow {
@@ -35,6 +35,19 @@ export interface FeatureServerDeps {
   registry: { snapshot(): RegistrySnapshot };
   log?: FeatureLog;
   now?: () => number;
+}
+
+/** A stored `value` bin as served, or null if absent or of a shape the type cannot have. */
+function plainValue(
+  stored: BinValue | undefined,
+  vector: boolean,
+  arena: VectorArena,
+): ServedValue | null {
+  if (stored === undefined) return null;
+  if (stored instanceof Uint8Array) {
+    return vector && stored.byteLength % 4 === 0 ? arena.decode(stored) : null;
+  }
+  return vector ? null : (stored as ServedValue);
 }
 
 /**

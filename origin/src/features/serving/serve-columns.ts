@@ -1,4 +1,4 @@
-import type { Bins, BinValue, StoreRecord } from "../../store/port.js";
+import type { Bins, StoreRecord } from "../../store/port.js";
 import { WRITTEN_AT_BIN } from "../layout.js";
 import { type DecodeContext, decodeFeature } from "../storage-read.js";
 import { type ServedValue, VectorArena } from "../values.js";
@@ -42,19 +42,6 @@ export function stampsOf(bins: Bins): Stamps | null {
     : null;
 }
 
-/** A stored `value` bin as served, or null if absent or of a shape the type cannot have. */
-export function plainValue(
-  stored: BinValue | undefined,
-  vector: boolean,
-  arena: VectorArena,
-): ServedValue | null {
-  if (stored === undefined) return null;
-  if (stored instanceof Uint8Array) {
-    return vector && stored.byteLength % 4 === 0 ? arena.decode(stored) : null;
-  }
-  return vector ? null : (stored as ServedValue);
-}
-
 /** One group being served: the columns written so far and what serving a cell needs. */
 export interface ColumnsTarget extends RowTarget {
   readonly plan: ReadPlan;
@@ -84,8 +71,15 @@ export const serveCell: CellServer<ColumnsTarget> = (s, f, stored, bins, stamps,
         // Kept in `numbers` even if it is not served (a vector cannot hold a bare number).
         numbers[at + f] = stored;
         isNumber = !feature.isVector;
-      } else {
-        value = plainValue(stored, feature.isVector, s.arena);
+      } else if (stored !== undefined) {
+        value =
+          stored instanceof Uint8Array
+            ? feature.isVector && stored.byteLength % 4 === 0
+              ? s.arena.decode(stored)
+              : null
+            : feature.isVector
+              ? null
+              : (stored as ServedValue);
       }
       if (feature.ttlMs !== null && stamps) {
         const stamp = Object.hasOwn(stamps, feature.valueBin)
