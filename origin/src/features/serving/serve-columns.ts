@@ -72,6 +72,8 @@ export const serveCell: CellServer<ColumnsTarget> = (s, f, stored, bins, stamps,
         numbers[at + f] = stored;
         isNumber = !feature.isVector;
       } else if (stored !== undefined) {
+        // `plainValue` (feature-server.ts), inline: calling it served a 200 x 50 mixed-type
+        // group 1-2% slower (slower in 8 of 10 interleaved runs).
         value =
           stored instanceof Uint8Array
             ? feature.isVector && stored.byteLength % 4 === 0
