@@ -5,6 +5,7 @@ import {
   ShopperEvent,
 } from "#shared/api/events";
 import { describeZodIssues } from "#shared/http/api-error";
+import { wellFormedEvent } from "./well-formed-event.js";
 
 export interface ValidatedEvents {
   /** Valid events with their index in the batch, first occurrence of each id only. */
@@ -32,12 +33,16 @@ export function validateEvents(raw: readonly unknown[], options: ValidateOptions
   const seen = new Set<string>();
   let repeatedInBatch = 0;
   for (let index = 0; index < raw.length; index++) {
-    const parsed = ShopperEvent.safeParse(raw[index]);
-    if (!parsed.success) {
-      rejected.push({ index, reason: describeZodIssues(parsed.error) });
-      continue;
+    // The common well-formed event without zod (same outcome); zod decides the rest and says why.
+    let event = wellFormedEvent(raw[index], options.region);
+    if (event === undefined) {
+      const parsed = ShopperEvent.safeParse(raw[index]);
+      if (!parsed.success) {
+        rejected.push({ index, reason: describeZodIssues(parsed.error) });
+        continue;
+      }
+      event = { ...parsed.data, region: parsed.data.region ?? options.region };
     }
-    const event = parsed.data;
     if (event.ts > options.now + MAX_EVENT_CLOCK_SKEW_MS) {
       rejected.push({ index, reason: "ts: more than 5 minutes in the future" });
       continue;
@@ -51,7 +56,7 @@ export function validateEvents(raw: readonly unknown[], options: ValidateOptions
       continue;
     }
     seen.add(event.id);
-    valid.push({ index, event: { ...event, region: event.region ?? options.region } });
+    valid.push({ index, event });
   }
   return { valid, repeatedInBatch, rejected };
 }
