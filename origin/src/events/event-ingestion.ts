@@ -89,15 +89,17 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
     }
     const reserved = valid.length;
     const mine: AcceptedEvent[] = [];
+    const mineIds: string[] = [];
     const othersRunning: Promise<boolean>[] = [];
     for (const { event } of valid) {
       const running = inFlight.get(event.id);
       if (running) othersRunning.push(running);
       else {
-        inFlight.start(event.id);
         mine.push(event);
+        mineIds.push(event.id);
       }
     }
+    const settle = inFlight.start(mineIds);
 
     let duplicates = repeatedInBatch;
     let toApply: AcceptedEvent[] = [];
@@ -112,10 +114,12 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
         await crashAt(options.failpoint, "exit-after-event-log");
         // New events and leftovers of failed deliveries (pending, not held here) are applied;
         // applied ones are duplicates. The applier marks the delivery record done.
-        mine.forEach((event, i) => {
-          if (outcomes[i] === "applied") alreadyApplied.push(event.id);
-          else toApply.push(event);
-        });
+        if (outcomes.includes("applied")) {
+          mine.forEach((event, i) => {
+            if (outcomes[i] === "applied") alreadyApplied.push(event.id);
+            else toApply.push(event);
+          });
+        } else toApply = mine;
         duplicates += alreadyApplied.length;
         // All of them to apply: the text logged is exactly `toApply` serialised.
         const whole = alreadyApplied.length === 0;
@@ -126,7 +130,7 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
       applier.unreserve(logged ? reserved - toApply.length : reserved);
       if (!logged) toApply = [];
       // Logged ids stay held until the applier has applied them; the others are dropped.
-      for (const event of mine) inFlight.finish(event.id, logged);
+      settle(logged);
       for (const id of alreadyApplied) inFlight.release(id);
     }
     const applied = toApply.length;
@@ -149,10 +153,7 @@ export function createEventIngestion(options: EventIngestionOptions): EventInges
     let events = 0;
     for (const delivery of deliveries) {
       const list = delivery.events.filter((event) => !inFlight.get(event.id));
-      for (const event of list) {
-        inFlight.start(event.id);
-        inFlight.finish(event.id, true);
-      }
+      inFlight.hold(list.map((event) => event.id));
       // Also a delivery left with no events: marking it done retires its pending record.
       applier.enqueue(delivery.id, list);
       events += list.length;

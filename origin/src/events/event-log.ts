@@ -1,6 +1,7 @@
 import type { AcceptedEvent } from "#shared/api/events";
 import {
   type OperateRequest,
+  type Operation,
   type RecordKey,
   StoreError,
   type StorePort,
@@ -214,15 +215,19 @@ export function createEventLog(
     /** The pending-delivery record's events text (first round only), `null` for none. */
     deliveryEvents: string | null,
   ): Promise<(true | StoreError)[]> {
+    // Every record of the round gets the same bins and options: one copy shared by all requests
+    // (the store never changes them), not five objects per event.
+    const operations: Operation[] = [
+      deliveryId === undefined
+        ? { op: "put", bin: EVENT_LOG_BINS.status, value: "pending" }
+        : { op: "put", bin: EVENT_LOG_BINS.delivery, value: deliveryId },
+      { op: "put", bin: EVENT_LOG_BINS.receivedAt, value: receivedAt },
+    ];
+    const createOnly = { expectGen: 0, ttl: ttlSeconds };
     const requests: OperateRequest[] = events.map((event) => ({
       key: key(event.id),
-      operations: [
-        deliveryId === undefined
-          ? { op: "put", bin: EVENT_LOG_BINS.status, value: "pending" }
-          : { op: "put", bin: EVENT_LOG_BINS.delivery, value: deliveryId },
-        { op: "put", bin: EVENT_LOG_BINS.receivedAt, value: receivedAt },
-      ],
-      options: { expectGen: 0, ttl: ttlSeconds },
+      operations,
+      options: createOnly,
     }));
     if (deliveryId !== undefined && deliveryEvents !== null) {
       requests.push({
