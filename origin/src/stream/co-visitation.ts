@@ -30,10 +30,26 @@ export function addCoVisits(
   let list: string[] = Array.isArray(prior)
     ? prior.filter((item): item is string => typeof item === "string")
     : [];
+  // The map keys the last touch added to, in the order it added to them.
+  const slots: number[] = [];
+  let slotsPeriod = Number.NaN;
+  let slotsRegion = "";
   for (const touch of touches) {
-    list = pushFront(list, touch.items, cap);
+    const next = pushFront(list, touch.items, cap);
     const period = decayPeriod(touch.ts, storage.halfLifeSeconds);
     const weight = decayWeight(touch.ts, storage.halfLifeSeconds);
+    // The item touched again at the front of an unchanged list (view, add to cart and purchase
+    // of one item) pairs exactly as the touch before: add to the same map keys in the same
+    // order, without finding the records and keys again (their stamps and size reads are set).
+    if (next === list && period === slotsPeriod && touch.region === slotsRegion) {
+      for (const slot of slots) batch.addToSlot(slot, weight);
+      continue;
+    }
+    list = next;
+    slots.length = 0;
+    // Only a one-item touch can repeat (a longer one always builds a new list).
+    slotsPeriod = touch.items.length === 1 ? period : Number.NaN;
+    slotsRegion = touch.region;
     const count = touch.items.length;
     for (let at = 0; at < count; at++) {
       const end = Math.min(list.length, at + 1 + CO_VISIT_PARTNERS);
@@ -42,9 +58,9 @@ export function addCoVisits(
       const own = batch.record2("item_region", item, touch.region);
       for (let p = at + 1; p < end; p++) {
         const partner = list[p] as string;
-        own.topAdd(regional, period, partner, weight);
+        slots.push(own.topAdd(regional, period, partner, weight));
         const other = batch.record2("item_region", partner, touch.region);
-        other.topAdd(regional, period, item, weight);
+        slots.push(other.topAdd(regional, period, item, weight));
         other.stamp(bin);
         other.readSize(regional);
       }

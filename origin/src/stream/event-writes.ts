@@ -79,9 +79,11 @@ export function addEventWrites(
       const recordId = record.key.key;
       for (const counter of counters) {
         record.bucketAdd(counter.regional, bucketIndex(ts, counter.bucketSeconds), 1);
-        const oldest = bucketIndex(context.now, counter.bucketSeconds) - counter.buckets + 1;
-        if (context.windowTrims.due(recordId, counter.regional, oldest)) {
-          record.trimBelow(counter.regional, oldest);
+        if (record.firstTrimQuestion(counter.regional)) {
+          const oldest = bucketIndex(context.now, counter.bucketSeconds) - counter.buckets + 1;
+          if (context.windowTrims.due(recordId, counter.regional, oldest)) {
+            record.trimBelow(counter.regional, oldest);
+          }
         }
         record.stamp(counter.bin);
       }

@@ -2,6 +2,7 @@ import { bucketKey, featureSet, joinKey, topKey, WRITTEN_AT_BIN } from "../featu
 import type { Operation, RecordKey } from "../store/port.js";
 
 interface ListPush {
+  bin: string;
   /** One block per event, oldest event first; each block in the event's own order. */
   blocks: (readonly string[])[];
   unique: boolean;
@@ -9,73 +10,205 @@ interface ListPush {
 }
 
 /**
- * The adds to one map bin: numbers, not map key strings, until the batch is
- * written (a hot record gets thousands of adds per batch and few distinct keys).
+ * What the records of one batch share: the sums of their map adds, one slot
+ * per distinct map key in one typed array (no boxed number per add, no Map
+ * write per add), and the map key strings of its time buckets and decay
+ * periods, each built once per batch instead of once per record.
  */
-interface BinAdds {
-  float: boolean;
-  /** Time bucket or decay period index -> sum (map key `bucketKey(index)`). */
-  buckets: Map<number, number> | null;
-  /** Decay period -> member -> sum (map key `topKey(period, member)`). */
-  tops: Map<number, Map<string, number>> | null;
+class BatchSums {
+  private values = new Float64Array(4096);
+  private count = 0;
+  private readonly bucketKeys = new Map<number, string>();
+  private readonly topPrefixes = new Map<number, string>();
+
+  /** A new slot holding 0. */
+  slot(): number {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.count * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    return this.count++;
+  }
+
+  add(slot: number, value: number): void {
+    this.values[slot] = (this.values[slot] as number) + value;
+  }
+
+  get(slot: number): number {
+    return this.values[slot] as number;
+  }
+
+  bucketKey(index: number): string {
+    let key = this.bucketKeys.get(index);
+    if (key === undefined) {
+      key = bucketKey(index);
+      this.bucketKeys.set(index, key);
+    }
+    return key;
+  }
+
+  /** `topKey(period, member)`: the period's prefix (`topKey(period, "")`) is built once. */
+  topKey(period: number, member: string): string {
+    let prefix = this.topPrefixes.get(period);
+    if (prefix === undefined) {
+      prefix = topKey(period, "");
+      this.topPrefixes.set(period, prefix);
+    }
+    return prefix + member;
+  }
 }
 
-function sumInto<K>(map: Map<K, number>, key: K, value: number): void {
-  map.set(key, (map.get(key) ?? 0) + value);
+/**
+ * The adds to one map bin: slots of the batch's sums, not map key strings,
+ * until the batch is written (a hot record gets thousands of adds per batch
+ * and few distinct keys). A record almost always sees one time bucket and
+ * one decay period per batch: the first is held inline, a Map only for more.
+ */
+interface BinAdds {
+  bin: string;
+  float: boolean;
+  /** First time bucket or decay period index (map key `bucketKey(index)`) and its slot; -1: none. */
+  bucket: number;
+  bucketSlot: number;
+  /** Later bucket indexes -> slot, in insertion order. */
+  moreBuckets: Map<number, number> | null;
+  /** First decay period and its members -> slot (map key `topKey(period, member)`). */
+  period: number;
+  members: Map<string, number> | null;
+  /** Later periods -> members -> slot. */
+  morePeriods: Map<number, Map<string, number>> | null;
+}
+
+function slotOf<K>(slots: Map<K, number>, key: K, sums: BatchSums): number {
+  let slot = slots.get(key);
+  if (slot === undefined) {
+    slot = sums.slot();
+    slots.set(key, slot);
+  }
+  return slot;
+}
+
+/** Adds `value` to the list if missing (small lists of bins: a scan beats a Set). */
+function addOnce(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
 }
 
 /**
  * The writes one batch makes to one record, aggregated so the record gets a
  * single atomic `operate`: map adds to the same key are summed, list pushes
  * are concatenated newest first, trims keep their tightest bound. Everything
- * is created on first use: most records get one or two kinds of write.
+ * is created on first use: most records get one or two kinds of write. A
+ * record has a handful of bins, so they are kept in small arrays, scanned.
  */
 export class RecordWrites {
-  private adds: Map<string, BinAdds> | null = null;
-  private removeBelow: Map<string, number> | null = null;
-  private pushes: Map<string, ListPush> | null = null;
-  private stamped: Set<string> | null = null;
-  private reads: Set<string> | null = null;
-  private sizes: Set<string> | null = null;
+  private adds: BinAdds[] | null = null;
+  private trimBins: string[] | null = null;
+  private trimIndexes: number[] | null = null;
+  private pushes: ListPush[] | null = null;
+  private stamped: string[] | null = null;
+  private reads: string[] | null = null;
+  private sizes: string[] | null = null;
+  private trimsAsked: string[] | null = null;
+  private id: string | null = null;
   /** Record TTL in seconds for this write (refreshes the expiry); absent keeps it. */
   ttl: number | undefined;
 
-  constructor(readonly key: RecordKey) {}
+  constructor(
+    readonly key: RecordKey,
+    private readonly sums: BatchSums,
+  ) {}
+
+  /** `<set>/<key>`: the record's id in the processor's process-level memories, built once. */
+  get recordId(): string {
+    this.id ??= `${this.key.set}/${this.key.key}`;
+    return this.id;
+  }
 
   private binAdds(bin: string, float: boolean): BinAdds {
-    this.adds ??= new Map();
-    let adds = this.adds.get(bin);
-    if (!adds) {
-      adds = { float, buckets: null, tops: null };
-      this.adds.set(bin, adds);
-    }
+    this.adds ??= [];
+    for (const adds of this.adds) if (adds.bin === bin) return adds;
+    const adds: BinAdds = {
+      bin,
+      float,
+      bucket: -1,
+      bucketSlot: -1,
+      moreBuckets: null,
+      period: -1,
+      members: null,
+      morePeriods: null,
+    };
+    this.adds.push(adds);
     return adds;
   }
 
   /** Adds `value` under map key `bucketKey(index)` of a map bin; `float` for doubles (decayed sums). */
   bucketAdd(bin: string, index: number, value: number, float = false): void {
     const adds = this.binAdds(bin, float);
-    adds.buckets ??= new Map();
-    sumInto(adds.buckets, index, value);
+    let slot: number;
+    if (adds.bucketSlot === -1) {
+      adds.bucket = index;
+      slot = adds.bucketSlot = this.sums.slot();
+    } else if (adds.bucket === index) {
+      slot = adds.bucketSlot;
+    } else {
+      adds.moreBuckets ??= new Map();
+      slot = slotOf(adds.moreBuckets, index, this.sums);
+    }
+    this.sums.add(slot, value);
   }
 
-  /** Adds a decayed weight under map key `topKey(period, member)` (decayed_top maps, doubles). */
-  topAdd(bin: string, period: number, member: string, value: number): void {
+  /**
+   * Adds a decayed weight under map key `topKey(period, member)` (decayed_top
+   * maps, doubles). Returns the slot added to: `BatchWrites.addToSlot` adds
+   * to the same map key again without finding it.
+   */
+  topAdd(bin: string, period: number, member: string, value: number): number {
     const adds = this.binAdds(bin, true);
-    adds.tops ??= new Map();
-    let members = adds.tops.get(period);
-    if (!members) {
-      members = new Map();
-      adds.tops.set(period, members);
+    let members: Map<string, number>;
+    if (adds.members === null) {
+      adds.period = period;
+      members = adds.members = new Map();
+    } else if (adds.period === period) {
+      members = adds.members;
+    } else {
+      adds.morePeriods ??= new Map();
+      let more = adds.morePeriods.get(period);
+      if (!more) {
+        more = new Map();
+        adds.morePeriods.set(period, more);
+      }
+      members = more;
     }
-    sumInto(members, member, value);
+    const slot = slotOf(members, member, this.sums);
+    this.sums.add(slot, value);
+    return slot;
   }
 
   /** Removes map keys below `bucketKey(index)` after the adds; the highest bound asked for wins. */
   trimBelow(bin: string, index: number): void {
-    this.removeBelow ??= new Map();
-    const current = this.removeBelow.get(bin);
-    if (current === undefined || index > current) this.removeBelow.set(bin, index);
+    this.trimBins ??= [];
+    this.trimIndexes ??= [];
+    const at = this.trimBins.indexOf(bin);
+    if (at === -1) {
+      this.trimBins.push(bin);
+      this.trimIndexes.push(index);
+    } else if (index > (this.trimIndexes[at] as number)) {
+      this.trimIndexes[at] = index;
+    }
+  }
+
+  /**
+   * Whether this is the first time the batch asks about trimming `bin` of
+   * this record (records that it asked). A batch's window bound is the same
+   * for all its events, so the process-level memory (`WindowTrims`) only
+   * needs asking once per record and bin: it answers "not due" afterwards.
+   */
+  firstTrimQuestion(bin: string): boolean {
+    this.trimsAsked ??= [];
+    if (this.trimsAsked.includes(bin)) return false;
+    this.trimsAsked.push(bin);
+    return true;
   }
 
   /**
@@ -89,77 +222,97 @@ export class RecordWrites {
     options: { unique: boolean; cap: number },
   ): void {
     if (values.length === 0) return;
-    this.pushes ??= new Map();
-    let push = this.pushes.get(bin);
-    if (!push) {
-      push = { blocks: [], unique: options.unique, cap: options.cap };
-      this.pushes.set(bin, push);
+    this.pushes ??= [];
+    for (const push of this.pushes) {
+      if (push.bin === bin) {
+        push.blocks.push(values);
+        return;
+      }
     }
-    push.blocks.push(values);
+    this.pushes.push({ bin, blocks: [values], unique: options.unique, cap: options.cap });
   }
 
   /** Sets `_t[bin]` to the write time, so the served value has an age. */
   stamp(bin: string): void {
-    this.stamped ??= new Set();
-    this.stamped.add(bin);
+    this.stamped ??= [];
+    addOnce(this.stamped, bin);
   }
 
   /** Reads the bin back after the writes (for trimming and derived values). */
   read(bin: string): void {
-    this.reads ??= new Set();
-    this.reads.add(bin);
+    this.reads ??= [];
+    addOnce(this.reads, bin);
   }
 
   /** Reads the map bin's entry count back after the writes (to decide on trimming). */
   readSize(bin: string): void {
-    this.sizes ??= new Set();
-    this.sizes.add(bin);
+    this.sizes ??= [];
+    addOnce(this.sizes, bin);
   }
 
   /** Distinct map keys this batch adds to a decayed_top bin: the most the map can grow by. */
   addedTopKeys(bin: string): number {
-    const tops = this.adds?.get(bin)?.tops;
-    if (!tops) return 0;
-    let count = 0;
-    for (const members of tops.values()) count += members.size;
+    const adds = this.adds?.find((a) => a.bin === bin);
+    if (!adds?.members) return 0;
+    let count = adds.members.size;
+    if (adds.morePeriods) for (const members of adds.morePeriods.values()) count += members.size;
     return count;
   }
 
   /** Turns a size read of `bin` (if asked for) into a read of the whole map, for trimming it. */
   readInsteadOfSize(bin: string): void {
-    if (this.sizes?.delete(bin)) this.read(bin);
+    const at = this.sizes?.indexOf(bin) ?? -1;
+    if (at === -1) return;
+    this.sizes?.splice(at, 1);
+    this.read(bin);
   }
 
   /** The single operate: adds, then trims, then list pushes, then stamps, then reads. */
   toOperations(now: number): Operation[] {
     const ops: Operation[] = [];
+    const sums = this.sums;
     if (this.adds) {
-      for (const [bin, { float, buckets, tops }] of this.adds) {
-        if (buckets) {
-          for (const [index, value] of buckets) {
-            if (value !== 0) ops.push({ op: "mapAdd", bin, key: bucketKey(index), value, float });
+      for (const {
+        bin,
+        float,
+        bucket,
+        bucketSlot,
+        moreBuckets,
+        period,
+        members,
+        morePeriods,
+      } of this.adds) {
+        if (bucketSlot !== -1) {
+          addBucket(ops, sums, bin, float, bucket, bucketSlot);
+          if (moreBuckets) {
+            for (const [index, slot] of moreBuckets) addBucket(ops, sums, bin, float, index, slot);
           }
         }
-        if (tops) {
-          for (const [period, members] of tops) {
-            for (const [member, value] of members) {
-              if (value !== 0) {
-                ops.push({ op: "mapAdd", bin, key: topKey(period, member), value, float });
-              }
-            }
+        if (members) {
+          addMembers(ops, sums, bin, float, period, members);
+          if (morePeriods) {
+            for (const [later, more] of morePeriods) addMembers(ops, sums, bin, float, later, more);
           }
         }
       }
     }
-    if (this.removeBelow) {
-      for (const [bin, index] of this.removeBelow) {
-        ops.push({ op: "mapRemoveBelow", bin, key: bucketKey(index) });
-      }
+    if (this.trimBins) {
+      this.trimBins.forEach((bin, i) => {
+        const key = sums.bucketKey(this.trimIndexes?.[i] as number);
+        ops.push({ op: "mapRemoveBelow", bin, key });
+      });
     }
     if (this.pushes) {
-      for (const [bin, push] of this.pushes) {
+      for (const push of this.pushes) {
         const values = newestFirst(push);
-        ops.push({ op: "listPush", bin, values, front: true, unique: push.unique, cap: push.cap });
+        ops.push({
+          op: "listPush",
+          bin: push.bin,
+          values,
+          front: true,
+          unique: push.unique,
+          cap: push.cap,
+        });
       }
     }
     if (this.stamped) {
@@ -170,6 +323,33 @@ export class RecordWrites {
     if (this.reads) for (const bin of this.reads) ops.push({ op: "read", bin });
     if (this.sizes) for (const bin of this.sizes) ops.push({ op: "mapSize", bin });
     return ops;
+  }
+}
+
+function addBucket(
+  ops: Operation[],
+  sums: BatchSums,
+  bin: string,
+  float: boolean,
+  index: number,
+  slot: number,
+): void {
+  const value = sums.get(slot);
+  if (value !== 0) ops.push({ op: "mapAdd", bin, key: sums.bucketKey(index), value, float });
+}
+
+function addMembers(
+  ops: Operation[],
+  sums: BatchSums,
+  bin: string,
+  float: boolean,
+  period: number,
+  members: Map<string, number>,
+): void {
+  for (const [member, slot] of members) {
+    const value = sums.get(slot);
+    if (value !== 0)
+      ops.push({ op: "mapAdd", bin, key: sums.topKey(period, member), value, float });
   }
 }
 
@@ -190,14 +370,23 @@ function newestFirst(push: ListPush): string[] {
   return out;
 }
 
+/** One entity's records, with the one found last (an event's records are found again and again). */
+interface EntityRecords {
+  /** First key part -> second key part ("" for one-part keys) -> writes. */
+  byFirst: Map<string, Map<string, RecordWrites>>;
+  lastFirst: string;
+  lastSecond: string;
+  last: RecordWrites | null;
+}
+
 /**
  * All records a batch writes, each once. Records are found by entity and
  * key parts through nested maps, so no key string or `RecordKey` is built
  * per event, only per distinct record.
  */
 export class BatchWrites {
-  /** Entity -> first key part -> second key part ("" for one-part keys) -> writes. */
-  private readonly records = new Map<string, Map<string, Map<string, RecordWrites>>>();
+  private readonly records = new Map<string, EntityRecords>();
+  private readonly sums = new BatchSums();
   private count = 0;
 
   constructor(private readonly ns: string) {}
@@ -212,32 +401,41 @@ export class BatchWrites {
     return this.find(entity, first, second, null);
   }
 
+  /** Adds `value` to the map key whose slot a `topAdd` returned. */
+  addToSlot(slot: number, value: number): void {
+    this.sums.add(slot, value);
+  }
+
   private find(entity: string, first: string, second: string, key: string | null): RecordWrites {
-    let byFirst = this.records.get(entity);
-    if (!byFirst) {
-      byFirst = new Map();
-      this.records.set(entity, byFirst);
+    let records = this.records.get(entity);
+    if (!records) {
+      records = { byFirst: new Map(), lastFirst: "", lastSecond: "", last: null };
+      this.records.set(entity, records);
+    } else if (records.last && records.lastFirst === first && records.lastSecond === second) {
+      return records.last;
     }
-    let bySecond = byFirst.get(first);
+    let bySecond = records.byFirst.get(first);
     if (!bySecond) {
       bySecond = new Map();
-      byFirst.set(first, bySecond);
+      records.byFirst.set(first, bySecond);
     }
     let record = bySecond.get(second);
     if (!record) {
-      record = new RecordWrites({
-        ns: this.ns,
-        set: featureSet(entity),
-        key: key ?? joinKey([first, second]),
-      });
+      record = new RecordWrites(
+        { ns: this.ns, set: featureSet(entity), key: key ?? joinKey([first, second]) },
+        this.sums,
+      );
       bySecond.set(second, record);
       this.count++;
     }
+    records.lastFirst = first;
+    records.lastSecond = second;
+    records.last = record;
     return record;
   }
 
   *[Symbol.iterator](): IterableIterator<RecordWrites> {
-    for (const byFirst of this.records.values()) {
+    for (const { byFirst } of this.records.values()) {
       for (const bySecond of byFirst.values()) yield* bySecond.values();
     }
   }

@@ -4,14 +4,13 @@ import {
   type BinValue,
   type OperateRequest,
   type OperateResult,
-  type RecordKey,
   StoreError,
   type StorePort,
 } from "../store/port.js";
 import { CategoryLookup } from "./category-lookup.js";
 import { addCoVisits } from "./co-visitation.js";
 import { addEventWrites, type BatchContext, type SessionTouches } from "./event-writes.js";
-import { BatchWrites } from "./record-batch.js";
+import { BatchWrites, type RecordWrites } from "./record-batch.js";
 import { intentCategory } from "./session-intent.js";
 import {
   CO_VISITED,
@@ -117,20 +116,23 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     }
 
     const requests: OperateRequest[] = [];
+    /** The record of each request, for its id in the process-level memories. */
+    const written: RecordWrites[] = [];
     for (const record of batch) {
       const top = TOPS_BY_SET.get(record.key.set);
       if (top) {
         const bin = topBin(top);
         const bound = TOP_TRIM_ABOVE * top.storage.n;
-        if (topSizes.mayExceed(recordId(record.key), record.addedTopKeys(bin), bound)) {
+        if (topSizes.mayExceed(record.recordId, record.addedTopKeys(bin), bound)) {
           record.readInsteadOfSize(bin);
         }
       }
       const operations = record.toOperations(at);
       if (operations.length === 0) continue;
       const ttl = record.ttl;
-      const refresh = ttl !== undefined && ttlRefreshes.due(recordId(record.key), ttl, at);
+      const refresh = ttl !== undefined && ttlRefreshes.due(record.recordId, ttl, at);
       requests.push({ key: record.key, operations, options: refresh ? { ttl } : {} });
+      written.push(record);
     }
     const results = await store.operateMany(requests);
     const moved: OperateRequest[] = [];
@@ -143,7 +145,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         return;
       }
       const { key, options: sentWith } = requests[i] as OperateRequest;
-      if (sentWith?.ttl !== undefined) ttlRefreshes.sent(recordId(key), at);
+      const { recordId } = written[i] as RecordWrites;
+      if (sentWith?.ttl !== undefined) ttlRefreshes.sent(recordId, at);
       if (key.set === SESSION_SET) {
         const intent = intentUpdate(result, at);
         if (intent) moved.push({ key, ...intent });
@@ -158,7 +161,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       const size = typeof value === "number" ? value : entryCount(value);
       const trimmed = size > TOP_TRIM_ABOVE * n;
       // After a trim the map holds the best 2n (if the trim fails, the next size read says so).
-      topSizes.set(recordId(key), trimmed ? TOP_TRIM_TO * n : size);
+      topSizes.set(recordId, trimmed ? TOP_TRIM_TO * n : size);
       if (!trimmed) return;
       if (typeof value === "number") oversized.push({ key, bin, top: top.storage });
       else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen });
@@ -209,10 +212,6 @@ function entryCount(value: BinValue): number {
   let count = 0;
   for (const _ in value) count++;
   return count;
-}
-
-function recordId(key: RecordKey): string {
-  return `${key.set}/${key.key}`;
 }
 
 /** The write setting a session's intent, if the argmax of the scores it read back moved. */

@@ -267,6 +267,50 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
       expect(await coVisited(items[7] as string)).toEqual([0, 3, 4, 5, 6, 2].map((i) => items[i]));
     });
 
+    it("adds the same co-visitation weights for an item touched again in one batch as one by one", async () => {
+      const { processor } = setup();
+      // Each session views, carts and buys items in turn (the same item three times running),
+      // with a second item in one event and a region change for the last item.
+      const script = (prefix: string): AcceptedEvent[] => {
+        const session = `${prefix}s`;
+        const at = (ts: number, type: EventType, itemIds: string[], region = REGION) =>
+          event(type, { sessionId: session, itemIds, ts, region });
+        const out: AcceptedEvent[] = [];
+        let ts = T0 - 60_000;
+        for (let i = 0; i < 8; i++) {
+          for (const type of ["view", "add_to_cart", "purchase"] as const) {
+            out.push(at(ts++, type, [`${prefix}i${i}`]));
+          }
+        }
+        out.push(at(ts++, "view", [`${prefix}i7`, `${prefix}i2`]));
+        out.push(at(ts++, "view", [`${prefix}i2`]));
+        out.push(at(ts++, "view", [`${prefix}i2`], "us"));
+        return out;
+      };
+      const [batched, single] = [id("cvb"), id("cvs")];
+      await processor.apply(script(batched));
+      for (const e of script(single)) await processor.apply([e]);
+      const weights = async (prefix: string, item: number, region: string) => {
+        const key = featureRecordKey(
+          target.ns,
+          "item_region",
+          joinKey([`${prefix}i${item}`, region]),
+        );
+        const map = (await target.store.get(key))?.bins[regionalBin("cv", REGION)] ?? {};
+        return Object.fromEntries(
+          Object.entries(map).map(([k, v]) => [k.split(prefix).join("X"), v]),
+        );
+      };
+      for (let i = 0; i < 8; i++) {
+        const [b, s] = [await weights(batched, i, REGION), await weights(single, i, REGION)];
+        expect(Object.keys(b).length).toBeGreaterThan(0);
+        expect(Object.keys(b).sort()).toEqual(Object.keys(s).sort());
+        for (const [k, v] of Object.entries(b)) expect(v as number).toBeCloseTo(s[k] as number, 12);
+      }
+      expect(await weights(batched, 2, "us")).toEqual(await weights(single, 2, "us"));
+      expect(Object.keys(await weights(batched, 2, "us")).length).toBeGreaterThan(0);
+    });
+
     it("ranks trending items by decayed weight and keeps the map bounded", async () => {
       const { clock, processor } = setup();
       const region = `r${run.slice(-8)}`;
