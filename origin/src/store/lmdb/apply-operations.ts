@@ -1,4 +1,5 @@
 import { type Bins, type BinValue, type Operation, StoreError } from "../port.js";
+import { WritableNumberMap } from "./writable-number-map.js";
 
 function sameValue(a: BinValue, b: BinValue): boolean {
   if (a === b) return true;
@@ -33,7 +34,14 @@ function mismatch(operation: Operation, expected: string): StoreError {
 export function applyOperations(bins: Bins, operations: readonly Operation[]): Bins {
   const reads: Bins = {};
   for (const operation of operations) {
-    const current = bins[operation.bin];
+    let current = bins[operation.bin];
+    if (operation.op !== "put" && (current as unknown) instanceof WritableNumberMap) {
+      const map = current as unknown as WritableNumberMap;
+      if (applyToNumberMap(map, operation, reads)) continue;
+      // Not a change the block map makes itself: from here on the bin is a plain object.
+      current = map.toPlainObject();
+      bins[operation.bin] = current;
+    }
     switch (operation.op) {
       case "add": {
         if (current !== undefined && typeof current !== "number")
@@ -106,4 +114,52 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
     }
   }
   return reads;
+}
+
+/**
+ * A key whose plain-object lookup would find an inherited `Object.prototype`
+ * member. Data keys start with a digit, and no member's name does: they skip
+ * the `in` test, which interns the key string first.
+ */
+function inherited(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (first >= 0x30 && first <= 0x39) return false;
+  return key in Object.prototype;
+}
+
+/**
+ * Applies `operation` to a block number map in place, as `applyOperations`
+ * would to its plain object; returns false (changing nothing) for steps it
+ * leaves to the plain object: list pushes and other type errors, non-number
+ * values, keys the block cannot hold or a plain object would resolve
+ * through its prototype, and the rare range removal.
+ */
+function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: Bins): boolean {
+  switch (operation.op) {
+    case "mapAdd": {
+      const entry = map.get(operation.key);
+      if (entry === undefined && inherited(operation.key)) return false;
+      return map.set(operation.key, (entry ?? 0) + operation.value);
+    }
+    case "mapPut": {
+      if (typeof operation.value !== "number") return false;
+      if (map.get(operation.key) === undefined && inherited(operation.key)) return false;
+      return map.set(operation.key, operation.value);
+    }
+    case "mapRemoveKeys": {
+      for (const key of operation.keys) map.delete(key);
+      return true;
+    }
+    case "mapSize": {
+      reads[operation.bin] = map.size;
+      return true;
+    }
+    case "read": {
+      // The caller's own copy, as a freshly decoded record's map would be.
+      reads[operation.bin] = map.toPlainObject();
+      return true;
+    }
+    default:
+      return false;
+  }
 }

@@ -22,7 +22,11 @@ import {
 } from "../validate.js";
 import { applyOperations } from "./apply-operations.js";
 import { decodeFromChunks } from "./chunked-record-decoder.js";
-import { encoderSupportsNumberMaps, withNumberMaps } from "./number-map-extension.js";
+import {
+  decodingWritable,
+  encoderSupportsNumberMaps,
+  withNumberMaps,
+} from "./number-map-extension.js";
 import { type SetEntry, SetReadCache } from "./set-read-cache.js";
 
 /** What is stored per record: bins, generation, expiry (epoch ms, 0 = never). */
@@ -179,6 +183,8 @@ export class LmdbStore implements StorePort {
   private closed = false;
   /** Large number maps are written in the block encoding (`number-map-extension.ts`). */
   private readonly numberMaps: boolean;
+  /** Records decode from bytes that never change afterwards (`decodeFromChunks`). */
+  private readonly stableDecoding: boolean;
 
   constructor(options: LmdbStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -194,7 +200,7 @@ export class LmdbStore implements StorePort {
     this.versions = this.root.openDB<number, SetKey>({ name: "set-versions" });
     const cacheRecords = options.readCacheRecords ?? DEFAULT_READ_CACHE_RECORDS;
     this.readCache = cacheRecords > 0 ? new SetReadCache(cacheRecords) : null;
-    decodeFromChunks(this.records);
+    this.stableDecoding = decodeFromChunks(this.records);
     this.numberMaps = encoderSupportsNumberMaps(
       (this.records as unknown as { encoder: RecordEncoder }).encoder,
     );
@@ -434,10 +440,13 @@ export class LmdbStore implements StorePort {
     now: number,
   ): OperateResult | StoreError {
     const k = storedKey(key);
-    const stored = this.records.get(k);
+    // Decoded for this write alone (never the read cache's object), so its bins are changed in place.
+    const stored = this.numberMaps
+      ? decodingWritable(() => this.records.get(k), this.stableDecoding)
+      : this.records.get(k);
     const previous = this.live(stored, now);
     if (!this.checkGen(previous, options.expectGen)) return conflict(key, options.expectGen ?? 0);
-    const bins: Bins = previous ? { ...previous.b } : {};
+    const bins: Bins = previous ? previous.b : {};
     let reads: Bins;
     try {
       reads = applyOperations(bins, operations);

@@ -1,5 +1,6 @@
 import { addExtension } from "msgpackr";
 import type { Bins, BinValue } from "../port.js";
+import { WritableNumberMap } from "./writable-number-map.js";
 
 /**
  * A compact msgpack encoding for the store's large maps keyed by data with
@@ -69,8 +70,41 @@ function unpack(bytes: Uint8Array): { [key: string]: number } {
   return out;
 }
 
+/** Set while `operate` reads a record to change it: block maps then decode as `WritableNumberMap`s. */
+let writable = false;
+/** Whether the bytes being decoded stay as they are (`decodeFromChunks`), so maps may keep views of them. */
+let stableBytes = false;
+
+/**
+ * Runs `read` (a synchronous record read) with block maps decoded as
+ * `WritableNumberMap`s instead of plain objects, for a read-modify-write that
+ * changes a few entries and writes the map back. Only the write path may see
+ * them: they are not plain objects. `stable`: the decoder reads from bytes
+ * that never change afterwards (`decodeFromChunks`), so the maps need not copy theirs.
+ */
+export function decodingWritable<T>(read: () => T, stable: boolean): T {
+  writable = true;
+  stableBytes = stable;
+  try {
+    return read();
+  } finally {
+    writable = false;
+  }
+}
+
+function unpackMap(bytes: Uint8Array): unknown {
+  return (writable && WritableNumberMap.fromPayload(bytes, !stableBytes)) || unpack(bytes);
+}
+
 // Registered once per thread, on the msgpackr module lmdb-js encodes with (one deduped copy).
-addExtension({ Class: NumberMap, type: NUMBER_MAP_EXTENSION, pack, unpack });
+// Both classes write the same extension; the later registration's `unpackMap` decodes it.
+addExtension({
+  Class: WritableNumberMap,
+  type: NUMBER_MAP_EXTENSION,
+  pack: (value: WritableNumberMap) => value.toBytes(),
+  unpack: unpackMap,
+});
+addExtension({ Class: NumberMap, type: NUMBER_MAP_EXTENSION, pack, unpack: unpackMap });
 
 /** Printable ASCII only: one byte per character, and nothing a latin1 round trip could change. */
 const ASCII_KEYS = /^[\x20-\x7e]*$/;
@@ -78,6 +112,7 @@ const ASCII_KEYS = /^[\x20-\x7e]*$/;
 /** The block encoding of `value` if it qualifies (a large map of numbers under short ASCII keys). */
 function asNumberMap(value: BinValue): NumberMap | null {
   if (typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) return null;
+  if (value instanceof WritableNumberMap) return null;
   const keys = Object.keys(value);
   if (keys.length < MIN_ENTRIES || keys.length > 0xffff) return null;
   // Keyed by names, not data (a feature record's `_t` write times, keyed by bin names): kept a
@@ -95,16 +130,27 @@ function asNumberMap(value: BinValue): NumberMap | null {
 
 /**
  * The bins to encode: the same object when no bin qualifies, else a copy
- * with the qualifying maps wrapped for the block encoding.
+ * with the qualifying maps wrapped for the block encoding. A
+ * `WritableNumberMap` (`decodingWritable`) encodes as a block while it
+ * still qualifies and is otherwise replaced by its plain object.
  */
 export function withNumberMaps(bins: Bins): Bins {
   let out: Bins | null = null;
   for (const name in bins) {
-    const packed = asNumberMap(bins[name] as BinValue);
-    if (!packed) continue;
+    const value = bins[name] as BinValue;
+    if (typeof value !== "object") continue;
+    let encoded: BinValue | NumberMap | null;
+    if (value instanceof WritableNumberMap) {
+      if (value.fitsBlock()) continue;
+      const plain = value.toPlainObject();
+      encoded = asNumberMap(plain) ?? plain;
+    } else {
+      encoded = asNumberMap(value);
+    }
+    if (!encoded) continue;
     out ??= { ...bins };
     // Only the encoder ever sees the wrapper.
-    out[name] = packed as unknown as BinValue;
+    out[name] = encoded as unknown as BinValue;
   }
   return out ?? bins;
 }
