@@ -9,6 +9,7 @@ import {
   NumberMap,
   withNumberMaps,
 } from "../../src/store/lmdb/number-map-extension.js";
+import { WritableNumberMap } from "../../src/store/lmdb/writable-number-map.js";
 import { type Bins, type Operation, StoreError } from "../../src/store/port.js";
 
 const dir = mkdtempSync(join(tmpdir(), "reco-lmdb-writable-"));
@@ -170,5 +171,22 @@ describe("operate on block-encoded number maps (changed in place, without a plai
     });
     expect(Object.keys(bins?.cv as object)[0]).toBe(topKey(0));
     await store.close();
+  });
+
+  it("copies the bytes it is told to copy, even from a Buffer (whose own slice is a view)", () => {
+    const keys = Array.from({ length: 16 }, (_, i) => topKey(i));
+    // The block payload (number-map-extension.ts): u16 count, key lengths, keys, float64 LE values.
+    const payload = Buffer.alloc(2 + 16 + keys.join("").length + 8 * 16);
+    payload.writeUInt16LE(16, 0);
+    keys.forEach((k, i) => {
+      payload[2 + i] = k.length;
+    });
+    let at = payload.write(keys.join(""), 18, "latin1") + 18;
+    for (let i = 0; i < 16; i++) at = payload.writeDoubleLE(i + 0.5, at);
+    const copied = WritableNumberMap.fromPayload(payload, true);
+    const viewed = WritableNumberMap.fromPayload(payload, false);
+    payload.fill(0, 18);
+    expect(copied?.get(topKey(3))).toBe(3.5);
+    expect(viewed?.get(topKey(3))).toBeUndefined();
   });
 });

@@ -116,7 +116,8 @@ export class WritableNumberMap {
       if (first >= 0x30 && first <= 0x39 && isArrayIndexAt(bytes, at, length)) return null;
       at += length;
     }
-    return new WritableNumberMap(copy ? bytes.slice() : bytes);
+    // Uint8Array's slice: a Buffer's own `slice` would return a view of the same memory.
+    return new WritableNumberMap(copy ? Uint8Array.prototype.slice.call(bytes) : bytes);
   }
 
   /** Entries in the map now. */
