@@ -12,7 +12,7 @@
  * `PROCESSOR=noop|worker` (noop: apply resolves at once; worker: the real
  * threaded processor, whose CPU then counts in the process figure).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AcceptedEvent } from "#shared/api/events";
@@ -23,6 +23,7 @@ import { openEventLogStore } from "../origin/src/events/event-log-store.js";
 import type { StreamProcessor } from "../origin/src/stream/stream-processor-port.js";
 import { createThreadedStreamProcessor } from "../origin/src/stream/threaded-stream-processor.js";
 import { onlineRetailEvents } from "./lib/online-retail-events.js";
+import { mainThreadCpuMs } from "./lib/thread-cpu.js";
 
 const BATCH = Number(process.env.BATCH ?? 500);
 const SENDERS = Number(process.env.SENDERS ?? 4);
@@ -31,23 +32,6 @@ const PROCESSOR = process.env.PROCESSOR ?? "noop";
 const REGION = "uk";
 /** Warm-up batches per sender, not measured (JIT, the log's first pages). */
 const WARMUP_BATCHES = 20;
-
-/**
- * CPU time of the main thread alone (ms), from Linux's per-thread accounting
- * (clock ticks of 10 ms: fine over a run of seconds); `undefined` elsewhere.
- * Unlike event-loop utilisation it leaves out time spent waiting for a core,
- * so it compares runs on a busy box (Node 20 has no `threadCpuUsage`).
- */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "reco-ingest-main-"));
