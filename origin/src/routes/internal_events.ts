@@ -5,6 +5,9 @@ import type { EventIngestion } from "../events/event-ingestion.js";
 import type { Logger } from "../logger.js";
 import { StoreError } from "../store/port.js";
 
+/** UTF-8 with a leading BOM dropped and bad bytes replaced, as `Response.text()` decodes. */
+const utf8 = new TextDecoder();
+
 /**
  * `POST /internal/events` (signed; mounted under /internal): a batch from the
  * edge's queue consumer. 200 only once every event is durably logged and
@@ -17,7 +20,9 @@ export function registerInternalEvents(
   app.post("/events", async (c) => {
     let json: unknown;
     try {
-      json = JSON.parse(await c.req.text());
+      // The bytes the signature check read (Hono caches them), decoded here: `c.req.text()`
+      // would build a Response around them to get text, ~0.6 ms for a 500-event body.
+      json = JSON.parse(utf8.decode(await c.req.arrayBuffer()));
     } catch {
       throw new ApiError("invalid_request", "body must be JSON");
     }

@@ -6,6 +6,7 @@ import { InternalEventsResponse, MAX_EVENTS_PER_BATCH } from "#shared/api/events
 import { expectErrorResponse as expectError } from "../../../shared/test/support/expect-error-response.js";
 import { loadOriginConfig } from "../../src/config/origin-config.js";
 import { createEventLog } from "../../src/events/event-log.js";
+import { featureRecordKey } from "../../src/features/layout.js";
 import { type RunningOrigin, startOrigin } from "../../src/start-origin.js";
 import { signedPost } from "../support/origin-requests.js";
 import { runTag, viewEvent } from "./support/events.js";
@@ -159,6 +160,30 @@ describeEachStore("origin POST /internal/events", (variant) => {
       "invalid_request",
       "events",
     );
+  });
+
+  it("reads the body as UTF-8: non-ASCII text arrives intact, a leading byte-order mark is dropped", async () => {
+    const session = `s-${tag}-utf8`;
+    const query = "crème brûlée ☕ 日本茶";
+    const event = viewEvent({
+      type: "search",
+      itemIds: [],
+      sessionId: session,
+      region,
+      context: { query },
+    });
+    const body = `\uFEFF${JSON.stringify({ events: [event] })}`;
+    const response = await signedPost(origin.url, PATH, body, SECRET);
+    expect(response.status).toBe(200);
+    expect(InternalEventsResponse.parse(await response.json())).toEqual({
+      applied: 1,
+      duplicates: 0,
+      rejected: [],
+    });
+    await origin.eventsApplied();
+    // The session's last actions name the search by its query, as the shopper typed it.
+    const record = await origin.store.get(featureRecordKey(ns, "session", session));
+    expect(JSON.stringify(record?.bins)).toContain(JSON.stringify(`search:${query}`).slice(1, -1));
   });
 
   it("refuses unsigned and wrongly signed deliveries (.security)", async () => {
