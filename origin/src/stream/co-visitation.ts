@@ -35,17 +35,17 @@ export function addCoVisits(
   let slotsPeriod = Number.NaN;
   let slotsRegion = "";
   for (const touch of touches) {
-    const next = pushFront(list, touch.items, cap);
+    const again = touch.items.length === 1 && list[0] === touch.items[0];
     const period = decayPeriod(touch.ts, storage.halfLifeSeconds);
     const weight = decayWeight(touch.ts, storage.halfLifeSeconds);
     // The item touched again at the front of an unchanged list (view, add to cart and purchase
     // of one item) pairs exactly as the touch before: add to the same map keys in the same
     // order, without finding the records and keys again (their stamps and size reads are set).
-    if (next === list && period === slotsPeriod && touch.region === slotsRegion) {
+    if (again && period === slotsPeriod && touch.region === slotsRegion) {
       for (const slot of slots) batch.addToSlot(slot, weight);
       continue;
     }
-    list = next;
+    if (!again) list = pushFront(list, touch.items, cap);
     slots.length = 0;
     // Only a one-item touch can repeat (a longer one always builds a new list).
     slotsPeriod = touch.items.length === 1 ? period : Number.NaN;
@@ -70,11 +70,24 @@ export function addCoVisits(
   }
 }
 
-/** `items` (distinct) to the front of `list`, earlier copies removed, capped. */
+/**
+ * `items` (distinct) to the front of `list`, earlier copies removed, capped.
+ * One item (almost every touch) moves in place: `list` is this replay's own copy.
+ */
 function pushFront(list: string[], items: readonly string[], cap: number): string[] {
   if (items.length === 1) {
     const item = items[0] as string;
     if (list[0] === item) return list;
+    const at = list.indexOf(item);
+    // A second copy (never written by a unique push) goes the copying way, which drops all.
+    if (at === -1 || list.indexOf(item, at + 1) === -1) {
+      for (let i = at === -1 ? Math.min(list.length, cap - 1) : at; i > 0; i--) {
+        list[i] = list[i - 1] as string;
+      }
+      list[0] = item;
+      if (list.length > cap) list.length = cap;
+      return list;
+    }
     const out = [item];
     for (const other of list) {
       if (out.length >= cap) break;

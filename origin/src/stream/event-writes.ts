@@ -29,6 +29,13 @@ export interface BatchContext {
   windowTrims: WindowTrims;
 }
 
+/** How each list is pushed to (built once, not per event). */
+const LAST_ACTIONS = { unique: false, cap: SESSION_FEATURES.lastActions.cap };
+const SESSION_ITEMS = { unique: true, cap: SESSION_FEATURES.recentItems.cap };
+const USER_ITEMS = { unique: true, cap: USER_FEATURES.recentItems.cap };
+const USER_CATEGORIES = { unique: true, cap: USER_FEATURES.recentCategories.cap };
+const USER_PURCHASES = { unique: true, cap: USER_FEATURES.purchasedItems.cap };
+
 /** One event's items a session touched, for co-visitation once the session's prior items are known. */
 export interface SessionTouch {
   /** The event's touched items, in the event's order (pushed to the front as one block). */
@@ -117,21 +124,16 @@ function addSessionWrites(
   session.ttl = SESSION_TTL_SECONDS;
   const { lastActions, recentItems, intentScores, intentCategory } = SESSION_FEATURES;
   if (event.type === "search") {
-    session.pushFront(lastActions.bin, [`search:${event.context?.query ?? ""}`], {
-      unique: false,
-      cap: lastActions.cap,
-    });
+    session.pushFront(lastActions.bin, [`search:${event.context?.query ?? ""}`], LAST_ACTIONS);
     session.stamp(lastActions.bin);
   } else if (touched.length > 0) {
-    session.pushFront(
-      lastActions.bin,
-      touched.map((item) => `${event.type}:${item}`),
-      { unique: false, cap: lastActions.cap },
-    );
+    const actions: string[] = [];
+    for (const item of touched) actions.push(`${event.type}:${item}`);
+    session.pushFront(lastActions.bin, actions, LAST_ACTIONS);
     session.stamp(lastActions.bin);
   }
   if (touched.length > 0) {
-    session.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
+    session.pushFront(recentItems.bin, touched, SESSION_ITEMS);
     session.stamp(recentItems.bin);
     let sessionTouches = touches.get(sessionId);
     if (!sessionTouches) {
@@ -166,20 +168,28 @@ function addUserWrites(
   const user = batch.record("user", userId);
   const { recentItems, recentCategories, purchasedItems } = USER_FEATURES;
   if (touched.length > 0) {
-    user.pushFront(recentItems.bin, touched, { unique: true, cap: recentItems.cap });
+    user.pushFront(recentItems.bin, touched, USER_ITEMS);
     user.stamp(recentItems.bin);
-    const categories: string[] = [];
-    for (const item of touched) {
-      const category = categoryOf(event, item, context);
-      if (category !== undefined && !categories.includes(category)) categories.push(category);
-    }
-    if (categories.length > 0) {
-      user.pushFront(recentCategories.bin, categories, { unique: true, cap: recentCategories.cap });
-      user.stamp(recentCategories.bin);
+    if (touched.length === 1) {
+      const category = categoryOf(event, touched[0] as string, context);
+      if (category !== undefined) {
+        user.pushOneFront(recentCategories.bin, category, USER_CATEGORIES);
+        user.stamp(recentCategories.bin);
+      }
+    } else {
+      const categories: string[] = [];
+      for (const item of touched) {
+        const category = categoryOf(event, item, context);
+        if (category !== undefined && !categories.includes(category)) categories.push(category);
+      }
+      if (categories.length > 0) {
+        user.pushFront(recentCategories.bin, categories, USER_CATEGORIES);
+        user.stamp(recentCategories.bin);
+      }
     }
   }
   if (event.type === "purchase") {
-    user.pushFront(purchasedItems.bin, items, { unique: true, cap: purchasedItems.cap });
+    user.pushFront(purchasedItems.bin, items, USER_PURCHASES);
     user.stamp(purchasedItems.bin);
   }
   const interest = INTEREST_WEIGHTS[event.type];

@@ -1,6 +1,11 @@
 import { bucketKey, featureSet, joinKey, topKey, WRITTEN_AT_BIN } from "../features/layout.js";
 import type { Operation, RecordKey } from "../store/port.js";
 
+interface ListOptions {
+  unique: boolean;
+  cap: number;
+}
+
 interface ListPush {
   bin: string;
   /** One block per event, oldest event first; each block in the event's own order. */
@@ -214,22 +219,31 @@ export class RecordWrites {
   /**
    * Pushes one event's values to the front of a list bin. Call in event time
    * order (oldest first): later calls end up nearer the front. The values are
-   * kept as given (not copied): do not change them afterwards.
+   * kept as given (not copied): do not change them afterwards. On a unique
+   * list, a block equal to the one before it changes nothing and is dropped
+   * (an item viewed, carted and bought is one block, not three).
    */
-  pushFront(
-    bin: string,
-    values: readonly string[],
-    options: { unique: boolean; cap: number },
-  ): void {
+  pushFront(bin: string, values: readonly string[], options: ListOptions): void {
     if (values.length === 0) return;
+    const push = this.listPush(bin, options);
+    if (push.unique && sameValues(push.blocks[push.blocks.length - 1], values)) return;
+    push.blocks.push(values);
+  }
+
+  /** `pushFront(bin, [value], options)`, without building the block when it repeats the last one. */
+  pushOneFront(bin: string, value: string, options: ListOptions): void {
+    const push = this.listPush(bin, options);
+    const last = push.blocks[push.blocks.length - 1];
+    if (push.unique && last?.length === 1 && last[0] === value) return;
+    push.blocks.push([value]);
+  }
+
+  private listPush(bin: string, options: ListOptions): ListPush {
     this.pushes ??= [];
-    for (const push of this.pushes) {
-      if (push.bin === bin) {
-        push.blocks.push(values);
-        return;
-      }
-    }
-    this.pushes.push({ bin, blocks: [values], unique: options.unique, cap: options.cap });
+    for (const push of this.pushes) if (push.bin === bin) return push;
+    const push: ListPush = { bin, blocks: [], unique: options.unique, cap: options.cap };
+    this.pushes.push(push);
+    return push;
   }
 
   /** Sets `_t[bin]` to the write time, so the served value has an age. */
@@ -346,11 +360,19 @@ function addMembers(
   period: number,
   members: Map<string, number>,
 ): void {
-  for (const [member, slot] of members) {
+  // forEach, not for...of: no [key, value] array per entry (hot: ~4 map adds per event).
+  members.forEach((slot, member) => {
     const value = sums.get(slot);
-    if (value !== 0)
+    if (value !== 0) {
       ops.push({ op: "mapAdd", bin, key: sums.topKey(period, member), value, float });
-  }
+    }
+  });
+}
+
+function sameValues(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The pushed values newest first, deduplicated (first = newest copy wins) when unique, capped. */

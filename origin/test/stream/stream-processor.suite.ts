@@ -270,21 +270,24 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
     it("adds the same co-visitation weights for an item touched again in one batch as one by one", async () => {
       const { processor } = setup();
       // Each session views, carts and buys items in turn (the same item three times running),
-      // with a second item in one event and a region change for the last item.
+      // more than the 20 recent items the pairing replays; then touches items again: two in
+      // one event, one in another region, one still in the list and one that fell out of it.
       const script = (prefix: string): AcceptedEvent[] => {
         const session = `${prefix}s`;
         const at = (ts: number, type: EventType, itemIds: string[], region = REGION) =>
           event(type, { sessionId: session, itemIds, ts, region });
         const out: AcceptedEvent[] = [];
         let ts = T0 - 60_000;
-        for (let i = 0; i < 8; i++) {
+        for (let i = 0; i < 24; i++) {
           for (const type of ["view", "add_to_cart", "purchase"] as const) {
             out.push(at(ts++, type, [`${prefix}i${i}`]));
           }
         }
-        out.push(at(ts++, "view", [`${prefix}i7`, `${prefix}i2`]));
+        out.push(at(ts++, "view", [`${prefix}i23`, `${prefix}i2`]));
         out.push(at(ts++, "view", [`${prefix}i2`]));
         out.push(at(ts++, "view", [`${prefix}i2`], "us"));
+        out.push(at(ts++, "view", [`${prefix}i10`]));
+        out.push(at(ts++, "view", [`${prefix}i1`]));
         return out;
       };
       const [batched, single] = [id("cvb"), id("cvs")];
@@ -301,7 +304,7 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
           Object.entries(map).map(([k, v]) => [k.split(prefix).join("X"), v]),
         );
       };
-      for (let i = 0; i < 8; i++) {
+      for (let i = 0; i < 24; i++) {
         const [b, s] = [await weights(batched, i, REGION), await weights(single, i, REGION)];
         expect(Object.keys(b).length).toBeGreaterThan(0);
         expect(Object.keys(b).sort()).toEqual(Object.keys(s).sort());
