@@ -29,7 +29,9 @@ const entityId = z
 
 /**
  * One shopper event. `id` is chosen by the sender (a UUID per event) and makes
- * delivery idempotent: the same id twice is applied once.
+ * delivery idempotent: the same id twice is applied once. The origin's fast
+ * path for well-formed events (`origin/src/events/well-formed-event.ts`)
+ * repeats these rules: change both (its test compares them over edge cases).
  */
 export const ShopperEvent = z
   .object({
