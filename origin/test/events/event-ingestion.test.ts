@@ -87,6 +87,37 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     expect(await viewsCounted(store, ns, item, region)).toBe(2);
   });
 
+  it("refuses a delivery whose ids another delivery failed to log, then takes them on redelivery", async () => {
+    const real = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+    let failNext = true;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The first claim waits (so the second delivery finds its ids held) and then fails.
+    const log = {
+      ...real,
+      async claim(...args: Parameters<typeof real.claim>) {
+        if (!failNext) return real.claim(...args);
+        failNext = false;
+        await held;
+        throw new StoreError("unavailable", "event log write failed");
+      },
+    };
+    const ingestion = ingestionOf(viewsProcessor(store, ns), { log });
+    const item = `it-${tag}-f`;
+    const events = [1, 2].map(() => viewEvent({ itemIds: [item], region }));
+    const first = ingestion.ingest(events).catch((e: unknown) => e);
+    const second = ingestion.ingest(events).catch((e: unknown) => e);
+    release();
+    for (const outcome of [await first, await second]) {
+      expect(outcome).toBeInstanceOf(StoreError);
+      expect((outcome as StoreError).code).toBe("unavailable");
+    }
+    // Nothing was logged, and the failed delivery let go of the ids: the redelivery takes them.
+    expect(await ingestion.ingest(events)).toEqual({ applied: 2, duplicates: 0, rejected: [] });
+    await ingestion.stop();
+    expect(await viewsCounted(store, ns, item, region)).toBe(2);
+  });
+
   it("applies back to back deliveries in one coalesced batch", async () => {
     const gated = gatedProcessor(viewsProcessor(store, ns));
     const ingestion = ingestionOf(gated, { applier: { lingerMs: 100 } });
