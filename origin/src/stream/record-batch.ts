@@ -394,6 +394,8 @@ function newestFirst(push: ListPush): string[] {
 
 /** One entity's records, with the one found last (an event's records are found again and again). */
 interface EntityRecords {
+  /** The entity's set name, built once per batch: its records share the string (hashed once). */
+  set: string;
   /** First key part -> second key part ("" for one-part keys) -> writes. */
   byFirst: Map<string, Map<string, RecordWrites>>;
   lastFirst: string;
@@ -431,7 +433,13 @@ export class BatchWrites {
   private find(entity: string, first: string, second: string, key: string | null): RecordWrites {
     let records = this.records.get(entity);
     if (!records) {
-      records = { byFirst: new Map(), lastFirst: "", lastSecond: "", last: null };
+      records = {
+        set: featureSet(entity),
+        byFirst: new Map(),
+        lastFirst: "",
+        lastSecond: "",
+        last: null,
+      };
       this.records.set(entity, records);
     } else if (records.last && records.lastFirst === first && records.lastSecond === second) {
       return records.last;
@@ -444,7 +452,7 @@ export class BatchWrites {
     let record = bySecond.get(second);
     if (!record) {
       record = new RecordWrites(
-        { ns: this.ns, set: featureSet(entity), key: key ?? joinKey([first, second]) },
+        { ns: this.ns, set: records.set, key: key ?? joinKey([first, second]) },
         this.sums,
       );
       bySecond.set(second, record);
