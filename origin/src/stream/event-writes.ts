@@ -10,7 +10,7 @@ import {
   TRENDING,
   USER_FEATURES,
 } from "./stream-features.js";
-import type { WindowTrims } from "./window-trims.js";
+import { WindowTrims } from "./window-trims.js";
 
 /**
  * A user×category record whose affinity has halved 26 times (182 days
@@ -83,14 +83,12 @@ export function addEventWrites(
   if (counters.length > 0) {
     for (const item of items) {
       const record = batch.record2("item_region", item, event.region);
-      const recordId = record.key.key;
+      record.windowTrims ??= context.windowTrims.of(record.key.key);
       for (const counter of counters) {
         record.bucketAdd(counter.regional, bucketIndex(ts, counter.bucketSeconds), 1);
-        if (record.firstTrimQuestion(counter.regional)) {
-          const oldest = bucketIndex(context.now, counter.bucketSeconds) - counter.buckets + 1;
-          if (context.windowTrims.due(recordId, counter.regional, oldest)) {
-            record.trimBelow(counter.regional, oldest);
-          }
+        const oldest = bucketIndex(context.now, counter.bucketSeconds) - counter.buckets + 1;
+        if (WindowTrims.due(record.windowTrims, counter.regional, oldest)) {
+          record.trimBelow(counter.regional, oldest);
         }
         record.stamp(counter.bin);
       }

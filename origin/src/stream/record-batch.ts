@@ -114,10 +114,11 @@ export class RecordWrites {
   private stamped: string[] | null = null;
   private reads: string[] | null = null;
   private sizes: string[] | null = null;
-  private trimsAsked: string[] | null = null;
   private id: string | null = null;
   /** Record TTL in seconds for this write (refreshes the expiry); absent keeps it. */
   ttl: number | undefined;
+  /** The process-level memory of this record's window trims (`WindowTrims.of`), found once per batch. */
+  windowTrims: Map<string, number> | null = null;
 
   constructor(
     readonly key: RecordKey,
@@ -201,19 +202,6 @@ export class RecordWrites {
     } else if (index > (this.trimIndexes[at] as number)) {
       this.trimIndexes[at] = index;
     }
-  }
-
-  /**
-   * Whether this is the first time the batch asks about trimming `bin` of
-   * this record (records that it asked). A batch's window bound is the same
-   * for all its events, so the process-level memory (`WindowTrims`) only
-   * needs asking once per record and bin: it answers "not due" afterwards.
-   */
-  firstTrimQuestion(bin: string): boolean {
-    this.trimsAsked ??= [];
-    if (this.trimsAsked.includes(bin)) return false;
-    this.trimsAsked.push(bin);
-    return true;
   }
 
   /**

@@ -43,8 +43,8 @@ function periodOf(key: string): number {
  * score remain, or `null` if the map is within bounds. Ties keep the earlier
  * entry (map order), as a stable sort would. Runs on every oversized map of
  * a flush, so it allocates no object per entry: scores go into a typed
- * array, the keep-th best score is found by a numeric sort of a copy, and one
- * pass picks the keys below it.
+ * array, the keep-th best score is selected from a copy, and one pass picks
+ * the keys below it.
  */
 export function keysToDrop(
   map: BinValue | undefined,
@@ -77,8 +77,8 @@ export function keysToDrop(
     scores[i] = Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
   }
   const keep = TOP_TRIM_TO * n;
-  // Ascending: the keep-th best score sits `keep` places from the end.
-  const threshold = scores.slice().sort()[count - keep] as number;
+  // The keep-th best score: `keep` places from the end in ascending order.
+  const threshold = nthSmallest(scores.slice(), count - keep);
   let above = 0;
   for (let i = 0; i < count; i++) if ((scores[i] as number) > threshold) above++;
   let tiesKept = keep - above;
@@ -93,6 +93,39 @@ export function keysToDrop(
     drop.push(keys[i] as string);
   }
   return drop;
+}
+
+/**
+ * The value a numeric ascending sort would put at index `k` (Hoare's
+ * quickselect, reordering `values` in place): linear time, where sorting the
+ * ~100 scores of a trimmed map cost more than the rest of the trim together.
+ * Scores hold no NaN (`keysToDrop` maps it to -Infinity), so `<` orders them as
+ * the sort does (-0 and 0 differ only in sign, which the trim compares alike).
+ */
+function nthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const swap = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    // [lo, j] <= pivot <= [i, hi]; between them, all equal the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k] as number;
 }
 
 /** A decayed_top bin due for trimming. */

@@ -12,10 +12,12 @@ export class WindowTrims {
   /** 200k records is a few tens of MB at most; beyond it the oldest records go. */
   constructor(private readonly maxEntries = 200_000) {}
 
-  /** Whether a write must remove buckets below `lowestKept`; records that it will. */
-  due(recordId: string, bin: string, lowestKept: number): boolean {
+  /**
+   * The memory of one record's trims (bin -> lowest bucket kept), created if
+   * new: a batch looks a record up once and asks `due` for each of its bins.
+   */
+  of(recordId: string): Map<string, number> {
     let bins = this.lastTrim.get(recordId);
-    if (bins?.get(bin) === lowestKept) return false;
     if (!bins) {
       if (this.lastTrim.size >= this.maxEntries) {
         const oldest = this.lastTrim.keys().next().value;
@@ -24,6 +26,12 @@ export class WindowTrims {
       bins = new Map();
       this.lastTrim.set(recordId, bins);
     }
+    return bins;
+  }
+
+  /** Whether a write must remove buckets below `lowestKept` (`bins` from `of`); records that it will. */
+  static due(bins: Map<string, number>, bin: string, lowestKept: number): boolean {
+    if (bins.get(bin) === lowestKept) return false;
     bins.set(bin, lowestKept);
     return true;
   }
