@@ -125,8 +125,10 @@ function addSessionWrites(
     session.pushFront(lastActions.bin, [`search:${event.context?.query ?? ""}`], LAST_ACTIONS);
     session.stamp(lastActions.bin);
   } else if (touched.length > 0) {
-    const actions: string[] = [];
-    for (const item of touched) actions.push(`${event.type}:${item}`);
+    // Exact-size arrays (an empty array grown by push reserves 17 slots).
+    const type = event.type;
+    const actions =
+      touched.length === 1 ? [`${type}:${touched[0]}`] : touched.map((item) => `${type}:${item}`);
     session.pushFront(lastActions.bin, actions, LAST_ACTIONS);
     session.stamp(lastActions.bin);
   }
