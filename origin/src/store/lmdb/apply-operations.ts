@@ -137,13 +137,12 @@ function inherited(key: string): boolean {
 function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: Bins): boolean {
   switch (operation.op) {
     case "mapAdd": {
-      const entry = map.get(operation.key);
-      if (entry === undefined && inherited(operation.key)) return false;
-      return map.set(operation.key, (entry ?? 0) + operation.value);
+      if (inherited(operation.key) && map.get(operation.key) === undefined) return false;
+      return map.add(operation.key, operation.value);
     }
     case "mapPut": {
       if (typeof operation.value !== "number") return false;
-      if (map.get(operation.key) === undefined && inherited(operation.key)) return false;
+      if (inherited(operation.key) && map.get(operation.key) === undefined) return false;
       return map.set(operation.key, operation.value);
     }
     case "mapRemoveKeys": {

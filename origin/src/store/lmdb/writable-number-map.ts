@@ -90,6 +90,7 @@ export class WritableNumberMap {
   /** Slots removed (null: none); a removed key added again takes a new slot at the end. */
   private removed: boolean[] | null = null;
   private liveCount: number;
+  private view: DataView | null = null;
 
   private constructor(private readonly payload: Uint8Array) {
     const count = (payload[0] as number) | ((payload[1] as number) << 8);
@@ -127,7 +128,7 @@ export class WritableNumberMap {
 
   /** The value under `key`, or undefined. */
   get(key: string): number | undefined {
-    const slot = this.slotOf(key);
+    const slot = this.slotOf(key, hashString(key));
     return slot < 0 ? undefined : this.valueAt(slot);
   }
 
@@ -136,24 +137,47 @@ export class WritableNumberMap {
    * one this map may hold (`isBlockKey`): the caller then uses a plain object.
    */
   set(key: string, value: number): boolean {
-    const slot = this.slotOf(key);
+    const hash = hashString(key);
+    const slot = this.slotOf(key, hash);
     if (slot >= 0) {
       this.writableValues()[slot] = value;
       return true;
     }
+    return this.append(key, hash, value);
+  }
+
+  /**
+   * Adds `delta` to the value under `key` (0 when absent), as `set(key,
+   * (get(key) ?? 0) + delta)` would, with one lookup: the stream's adds are
+   * most of a record's steps. Returns false, changing nothing, as `set` does.
+   */
+  add(key: string, delta: number): boolean {
+    const hash = hashString(key);
+    const slot = this.slotOf(key, hash);
+    if (slot >= 0) {
+      const values = this.writableValues();
+      values[slot] = (values[slot] as number) + delta;
+      return true;
+    }
+    // `0 + delta`, as the plain object's `(entry ?? 0) + value`: -0 becomes 0.
+    return this.append(key, hash, 0 + delta);
+  }
+
+  /** Puts a key not in the map at the next slot (false if the block cannot hold it). */
+  private append(key: string, hash: number, value: number): boolean {
     if (!isBlockKey(key)) return false;
     const at = this.stored + this.added.length;
     this.writableValues().push(value);
     this.removed?.push(false);
     this.added.push(key);
-    this.insert(at, hashString(key));
+    this.insert(at, hash);
     this.liveCount++;
     return true;
   }
 
   /** Removes `key` if present. */
   delete(key: string): void {
-    const slot = this.slotOf(key);
+    const slot = this.slotOf(key, hashString(key));
     if (slot < 0) return;
     const slots = this.stored + this.added.length;
     this.removed ??= new Array<boolean>(slots).fill(false);
@@ -254,10 +278,15 @@ export class WritableNumberMap {
 
   private valueAt(slot: number): number {
     if (this.values) return this.values[slot] as number;
+    return this.payloadView().getFloat64(this.valuesAt + 8 * slot, true);
+  }
+
+  /** One DataView of the payload for its values (a Buffer view per read allocated one object each). */
+  private payloadView(): DataView {
+    if (this.view) return this.view;
     const payload = this.payload;
-    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readDoubleLE(
-      this.valuesAt + 8 * slot,
-    );
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    return this.view;
   }
 
   /** Values of slots [from, from + count) into `out` at `at`, as float64 LE. */
@@ -267,18 +296,18 @@ export class WritableNumberMap {
       const start = this.valuesAt + 8 * from;
       out.set(this.payload.subarray(start, start + 8 * count), at);
     } else {
-      for (let i = 0; i < count; i++) out.writeDoubleLE(values[from + i] as number, at + 8 * i);
+      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      for (let i = 0; i < count; i++) view.setFloat64(at + 8 * i, values[from + i] as number, true);
     }
   }
 
   /** Every slot's value, read from the payload on the first change (then changed in place). */
   private writableValues(): number[] {
     if (this.values) return this.values;
-    const payload = this.payload;
-    const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    const view = this.payloadView();
     const values = new Array<number>(this.stored);
     for (let slot = 0; slot < this.stored; slot++) {
-      values[slot] = view.readDoubleLE(this.valuesAt + 8 * slot);
+      values[slot] = view.getFloat64(this.valuesAt + 8 * slot, true);
     }
     this.values = values;
     return values;
@@ -293,10 +322,10 @@ export class WritableNumberMap {
   }
 
   /** The live slot holding `key`, or -1. */
-  private slotOf(key: string): number {
+  private slotOf(key: string, hash: number): number {
     const table = this.table ?? this.buildTable();
     const mask = table.length - 1;
-    let at = hashString(key) & mask;
+    let at = hash & mask;
     for (let entry = table[at] as number; entry !== 0; entry = table[at] as number) {
       const slot = entry - 1;
       if (!this.removed?.[slot] && this.keyIs(slot, key)) return slot;
