@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { LmdbStore } from "../../src/store/lmdb/lmdb-store.js";
 import { NUMBER_MAP_EXTENSION } from "../../src/store/lmdb/number-map-extension.js";
 
@@ -44,6 +44,33 @@ describe("LMDB store specifics", () => {
     now += 100_000;
     expect(await store.sweepExpired()).toBe(1);
     expect(await store.get(key("rewritten"))).toBeNull();
+    await store.close();
+  });
+
+  it("sweeps more expired records than one sweep batch in one sweep, a bounded transaction at a time", async () => {
+    let now = 1_000_000;
+    const store = new LmdbStore({
+      path: join(dir, "sweep-many"),
+      now: () => now,
+      sweepIntervalMs: 60_000,
+      sweepBatch: 10,
+    });
+    const ids = Array.from({ length: 45 }, (_, i) => `due${i}`);
+    for (const id of ids) await store.put(key(id), { v: 1 }, { ttl: 10 });
+    await store.put(key("later"), { v: 1 }, { ttl: 1_000 });
+    now += 11_000;
+    // Transactions on the records database: the sweep's own (nothing else writes meanwhile).
+    const records = (
+      store as unknown as { records: { transaction: (...args: never[]) => unknown } }
+    ).records;
+    const transaction = vi.spyOn(records, "transaction");
+    expect(await store.sweepExpired()).toBe(45);
+    // 10, 10, 10, 10 and 5 index entries: a round below the limit ends the sweep.
+    expect(transaction).toHaveBeenCalledTimes(5);
+    transaction.mockRestore();
+    expect(await store.batchGet(ids.slice(0, 3).map(key))).toEqual([null, null, null]);
+    expect(await store.sweepExpired()).toBe(0);
+    expect((await store.get(key("later")))?.bins.v).toBe(1);
     await store.close();
   });
 

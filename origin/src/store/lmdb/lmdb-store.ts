@@ -46,7 +46,7 @@ export interface LmdbStoreOptions {
   path: string;
   /** How often expired records are deleted; reads hide them before that. */
   sweepIntervalMs?: number;
-  /** Upper bound of records deleted per sweep, so one sweep never holds the write lock long. */
+  /** Upper bound of records deleted per sweep transaction, so none holds the write lock long. */
   sweepBatch?: number;
   /** Injected clock for tests. */
   now?: () => number;
@@ -188,7 +188,7 @@ export class LmdbStore implements StorePort {
 
   constructor(options: LmdbStoreOptions) {
     this.now = options.now ?? Date.now;
-    // 5,000 deletes is a few ms of writer time; the next sweep takes the rest.
+    // 5,000 deletes is a few ms of writer time; the next round of the same sweep takes the rest.
     this.sweepBatch = options.sweepBatch ?? 5_000;
     this.root = open({ path: options.path, maxDbs: 4 });
     this.records = this.root.openDB<StoredRecord, StoredKey>({
@@ -477,37 +477,60 @@ export class LmdbStore implements StorePort {
   }
 
   /**
-   * Deletes up to `sweepBatch` expired records; returns how many. Runs on a
-   * timer; exposed so tests and tools can force a sweep.
+   * Deletes every expired record, at most `sweepBatch` per transaction;
+   * returns how many. Runs on a timer; exposed so tests and tools can force a
+   * sweep.
    */
   sweepExpired(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
     if (this.sweeping) return this.sweeping;
-    const now = this.now();
-    this.sweeping = this.records
-      .transaction(() => {
-        let deleted = 0;
-        for (const { key } of this.expiries.getRange({
-          start: [0],
-          end: [now, "\uffff"],
-          limit: this.sweepBatch,
-        })) {
-          const [expiresAt, ns, set, id] = key;
-          const recordKey: StoredKey = [ns, set, id];
-          const stored = this.records.get(recordKey);
-          // The index may be behind a rewrite; only delete if the record still expires at this time.
-          if (stored && stored.e === expiresAt) {
-            this.records.remove(recordKey);
-            deleted++;
-          }
-          this.expiries.remove(key);
-        }
-        return deleted;
-      })
-      .finally(() => {
-        this.sweeping = null;
-      });
+    this.sweeping = this.sweepUntilDone().finally(() => {
+      this.sweeping = null;
+    });
     return this.sweeping;
+  }
+
+  /**
+   * Bounded sweep transactions one after another while each hits its limit:
+   * one per timer tick deleted at most `sweepBatch` per interval (500/s by
+   * default), fewer than an event log writing 50,000 TTL'd records a second
+   * lets expire, so the environment grew without bound. Each round yields
+   * to the event loop before the next, and `close` stops the rounds.
+   */
+  private async sweepUntilDone(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const round = await this.sweepRound();
+      deleted += round.deleted;
+      if (round.visited < this.sweepBatch || this.closed) return deleted;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** One transaction over up to `sweepBatch` due index entries: how many it visited and deleted. */
+  private sweepRound(): Promise<{ visited: number; deleted: number }> {
+    const now = this.now();
+    return this.records.transaction(() => {
+      let visited = 0;
+      let deleted = 0;
+      for (const { key } of this.expiries.getRange({
+        start: [0],
+        end: [now, "\uffff"],
+        limit: this.sweepBatch,
+      })) {
+        visited++;
+        const [expiresAt, ns, set, id] = key;
+        const recordKey: StoredKey = [ns, set, id];
+        const stored = this.records.get(recordKey);
+        // The index may be behind a rewrite; only delete if the record still expires at this time.
+        if (stored && stored.e === expiresAt) {
+          this.records.remove(recordKey);
+          deleted++;
+        }
+        this.expiries.remove(key);
+      }
+      return { visited, deleted };
+    });
   }
 
   async ping(): Promise<boolean> {
