@@ -94,9 +94,15 @@ function slotOf<K>(slots: Map<K, number>, key: K, sums: BatchSums): number {
   return slot;
 }
 
-/** Adds `value` to the list if missing (small lists of bins: a scan beats a Set). */
-function addOnce(list: string[], value: string): void {
+/**
+ * Adds `value` to the list if missing (small lists of bins: a scan beats a
+ * Set). A new list is a one-element literal: most hold one bin, and an empty
+ * array grown by push reserves 17 slots.
+ */
+function addOnce(list: string[] | null, value: string): string[] {
+  if (list === null) return [value];
   if (!list.includes(value)) list.push(value);
+  return list;
 }
 
 /**
@@ -132,8 +138,7 @@ export class RecordWrites {
   }
 
   private binAdds(bin: string, float: boolean): BinAdds {
-    this.adds ??= [];
-    for (const adds of this.adds) if (adds.bin === bin) return adds;
+    if (this.adds) for (const adds of this.adds) if (adds.bin === bin) return adds;
     const adds: BinAdds = {
       bin,
       float,
@@ -144,7 +149,8 @@ export class RecordWrites {
       members: null,
       morePeriods: null,
     };
-    this.adds.push(adds);
+    if (this.adds) this.adds.push(adds);
+    else this.adds = [adds];
     return adds;
   }
 
@@ -236,20 +242,17 @@ export class RecordWrites {
 
   /** Sets `_t[bin]` to the write time, so the served value has an age. */
   stamp(bin: string): void {
-    this.stamped ??= [];
-    addOnce(this.stamped, bin);
+    this.stamped = addOnce(this.stamped, bin);
   }
 
   /** Reads the bin back after the writes (for trimming and derived values). */
   read(bin: string): void {
-    this.reads ??= [];
-    addOnce(this.reads, bin);
+    this.reads = addOnce(this.reads, bin);
   }
 
   /** Reads the map bin's entry count back after the writes (to decide on trimming). */
   readSize(bin: string): void {
-    this.sizes ??= [];
-    addOnce(this.sizes, bin);
+    this.sizes = addOnce(this.sizes, bin);
   }
 
   /** Distinct map keys this batch adds to a decayed_top bin: the most the map can grow by. */
@@ -380,12 +383,23 @@ function newestFirst(push: ListPush): string[] {
   return out;
 }
 
+/**
+ * The records sharing a first key part, in the order they were added: a
+ * chain, not a Map per first part (almost always one record: one region per
+ * item, and "" as the second part of one-part keys).
+ */
+interface SameFirst {
+  second: string;
+  record: RecordWrites;
+  next: SameFirst | null;
+}
+
 /** One entity's records, with the one found last (an event's records are found again and again). */
 interface EntityRecords {
   /** The entity's set name, built once per batch: its records share the string (hashed once). */
   set: string;
-  /** First key part -> second key part ("" for one-part keys) -> writes. */
-  byFirst: Map<string, Map<string, RecordWrites>>;
+  /** First key part -> its records by second key part ("" for one-part keys). */
+  byFirst: Map<string, SameFirst>;
   lastFirst: string;
   lastSecond: string;
   last: RecordWrites | null;
@@ -393,8 +407,8 @@ interface EntityRecords {
 
 /**
  * All records a batch writes, each once. Records are found by entity and
- * key parts through nested maps, so no key string or `RecordKey` is built
- * per event, only per distinct record.
+ * key parts (a map per entity, then a chain per first part), so no key
+ * string or `RecordKey` is built per event, only per distinct record.
  */
 export class BatchWrites {
   private readonly records = new Map<string, EntityRecords>();
@@ -432,18 +446,24 @@ export class BatchWrites {
     } else if (records.last && records.lastFirst === first && records.lastSecond === second) {
       return records.last;
     }
-    let bySecond = records.byFirst.get(first);
-    if (!bySecond) {
-      bySecond = new Map();
-      records.byFirst.set(first, bySecond);
+    const head = records.byFirst.get(first);
+    let entry = head;
+    let tail: SameFirst | undefined;
+    while (entry && entry.second !== second) {
+      tail = entry;
+      entry = entry.next ?? undefined;
     }
-    let record = bySecond.get(second);
-    if (!record) {
+    let record: RecordWrites;
+    if (entry) {
+      record = entry.record;
+    } else {
       record = new RecordWrites(
         { ns: this.ns, set: records.set, key: key ?? joinKey([first, second]) },
         this.sums,
       );
-      bySecond.set(second, record);
+      const added: SameFirst = { second, record, next: null };
+      if (tail) tail.next = added;
+      else records.byFirst.set(first, added);
       this.count++;
     }
     records.lastFirst = first;
@@ -454,7 +474,9 @@ export class BatchWrites {
 
   *[Symbol.iterator](): IterableIterator<RecordWrites> {
     for (const { byFirst } of this.records.values()) {
-      for (const bySecond of byFirst.values()) yield* bySecond.values();
+      for (const head of byFirst.values()) {
+        for (let entry: SameFirst | null = head; entry; entry = entry.next) yield entry.record;
+      }
     }
   }
 
