@@ -98,10 +98,57 @@ function unpackMap(bytes: Uint8Array): unknown {
 
 // Registered once per thread, on the msgpackr module lmdb-js encodes with (one deduped copy).
 // Both classes write the same extension; the later registration's `unpackMap` decodes it.
+/**
+ * What msgpackr passes an extension's `pack` as its second argument (not in
+ * its types): room for `size` bytes in the output it is writing.
+ */
+type AllocateForWrite = (size: number) => { target: Uint8Array; position: number };
+
+/** Bytes of the msgpack ext header msgpackr writes before a payload of `length` (> 16) bytes. */
+function extensionHeaderBytes(length: number): number {
+  return length < 0x100 ? 3 : length < 0x10000 ? 4 : 6;
+}
+
+/** Writes that header at `at`, as msgpackr's `writeExtensionData` does; returns where the payload goes. */
+function writeExtensionHeader(target: Uint8Array, at: number, length: number): number {
+  if (length < 0x100) {
+    target[at++] = 0xc7;
+    target[at++] = length;
+  } else if (length < 0x10000) {
+    target[at++] = 0xc8;
+    target[at++] = length >> 8;
+    target[at++] = length & 0xff;
+  } else {
+    target[at++] = 0xc9;
+    target[at++] = length >>> 24;
+    target[at++] = (length >> 16) & 0xff;
+    target[at++] = (length >> 8) & 0xff;
+    target[at++] = length & 0xff;
+  }
+  target[at++] = NUMBER_MAP_EXTENSION;
+  return at;
+}
+
+/**
+ * A changed block map is written straight into the encoder's output (header
+ * and payload, the same bytes msgpackr writes for a returned buffer) instead
+ * of into a buffer of its own that msgpackr then copies.
+ */
+function packWritable(
+  value: WritableNumberMap,
+  allocateForWrite?: AllocateForWrite,
+): Buffer | undefined {
+  if (typeof allocateForWrite !== "function") return value.toBytes();
+  const length = value.byteLength();
+  const { target, position } = allocateForWrite(extensionHeaderBytes(length) + length);
+  value.writeTo(target, writeExtensionHeader(target, position, length));
+  return undefined;
+}
+
 addExtension({
   Class: WritableNumberMap,
   type: NUMBER_MAP_EXTENSION,
-  pack: (value: WritableNumberMap) => value.toBytes(),
+  pack: packWritable as (value: WritableNumberMap) => Buffer,
   unpack: unpackMap,
 });
 addExtension({ Class: NumberMap, type: NUMBER_MAP_EXTENSION, pack, unpack: unpackMap });
@@ -176,5 +223,13 @@ export function encoderSupportsNumberMaps(encoder: {
     throw new Error("number-map check: its sample does not qualify");
   const bytes = encoder.encode([wrapped]);
   const decoded = encoder.decode(bytes) as unknown[];
-  return bytes.includes(NUMBER_MAP_EXTENSION) && JSON.stringify(decoded[0]) === JSON.stringify(map);
+  if (!bytes.includes(NUMBER_MAP_EXTENSION) || JSON.stringify(decoded[0]) !== JSON.stringify(map)) {
+    return false;
+  }
+  // A changed map written through msgpackr's room-for-write argument (`packWritable`) must read back too.
+  const writable = WritableNumberMap.fromPayload(pack(wrapped), true);
+  const added = "9".repeat(MIN_DATA_KEY_LENGTH + 1);
+  if (!writable?.add(added, 2.5)) throw new Error("number-map check: its sample does not qualify");
+  const changed = encoder.decode(encoder.encode([writable])) as unknown[];
+  return JSON.stringify(changed[0]) === JSON.stringify({ ...map, [added]: 2.5 });
 }

@@ -219,15 +219,15 @@ export class WritableNumberMap {
 
   /** The block payload of the map now (call only when `fitsBlock`). */
   toBytes(): Buffer {
+    const out = Buffer.allocUnsafe(this.byteLength());
+    this.writeTo(out, 0);
+    return out;
+  }
+
+  /** Bytes of the block payload now (call only when `fitsBlock`). */
+  byteLength(): number {
+    if (this.added.length === 0 && !this.removed) return this.payload.byteLength;
     const payload = this.payload;
-    if (this.added.length === 0 && !this.removed) {
-      // Same keys: the stored bytes with the values block replaced.
-      const out = Buffer.allocUnsafe(payload.byteLength);
-      out.set(payload.subarray(0, this.valuesAt), 0);
-      this.writeValues(out, this.valuesAt, 0, this.stored);
-      return out;
-    }
-    const count = this.liveCount;
     const removed = this.removed;
     let keyBytes = 0;
     for (let slot = 0; slot < this.stored; slot++) {
@@ -236,19 +236,38 @@ export class WritableNumberMap {
     for (let i = 0; i < this.added.length; i++) {
       if (!removed?.[this.stored + i]) keyBytes += (this.added[i] as string).length;
     }
-    const head = 2 + count;
-    const out = Buffer.allocUnsafe(head + keyBytes + 8 * count);
-    out.writeUInt16LE(count, 0);
-    let lengthAt = 2;
+    return 2 + this.liveCount + keyBytes + 8 * this.liveCount;
+  }
+
+  /**
+   * Writes the block payload (`byteLength()` bytes) into `out` at `at`: the
+   * encoder's own buffer, so a map is not built in a buffer of its own first
+   * and copied (`number-map-extension.ts`).
+   */
+  writeTo(out: Uint8Array, at: number): void {
+    const payload = this.payload;
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    if (this.added.length === 0 && !this.removed) {
+      // Same keys: the stored bytes with the values block replaced.
+      out.set(payload.subarray(0, this.valuesAt), at);
+      this.writeValues(out, view, at + this.valuesAt, this.stored);
+      return;
+    }
+    const count = this.liveCount;
+    const removed = this.removed;
+    const end = at + this.byteLength();
+    const head = at + 2 + count;
+    view.setUint16(at, count, true);
+    let lengthAt = at + 2;
     let keyAt = head;
-    let valueAt = head + keyBytes;
+    let valueAt = end - 8 * count;
     if (!removed) {
       // Stored entries unchanged in order: their lengths and keys are one copy each.
       out.set(payload.subarray(2, 2 + this.stored), lengthAt);
       lengthAt += this.stored;
       out.set(payload.subarray(this.keysAt, this.valuesAt), keyAt);
       keyAt += this.valuesAt - this.keysAt;
-      this.writeValues(out, valueAt, 0, this.stored);
+      this.writeValues(out, view, valueAt, this.stored);
       valueAt += 8 * this.stored;
     } else {
       let from = this.keysAt;
@@ -258,7 +277,7 @@ export class WritableNumberMap {
           out[lengthAt++] = length;
           out.set(payload.subarray(from, from + length), keyAt);
           keyAt += length;
-          out.writeDoubleLE(this.valueAt(slot), valueAt);
+          view.setFloat64(valueAt, this.valueAt(slot), true);
           valueAt += 8;
         }
         from += length;
@@ -269,11 +288,11 @@ export class WritableNumberMap {
       if (removed?.[slot]) continue;
       const key = this.added[i] as string;
       out[lengthAt++] = key.length;
-      keyAt += out.write(key, keyAt, "latin1");
-      out.writeDoubleLE(this.valueAt(slot), valueAt);
+      // Printable ASCII (`isBlockKey`): one byte per character.
+      for (let c = 0; c < key.length; c++) out[keyAt++] = key.charCodeAt(c);
+      view.setFloat64(valueAt, this.valueAt(slot), true);
       valueAt += 8;
     }
-    return out;
   }
 
   private valueAt(slot: number): number {
@@ -289,15 +308,13 @@ export class WritableNumberMap {
     return this.view;
   }
 
-  /** Values of slots [from, from + count) into `out` at `at`, as float64 LE. */
-  private writeValues(out: Buffer, at: number, from: number, count: number): void {
+  /** Every stored slot's value into `out` at `at` (`count` of them), as float64 LE. */
+  private writeValues(out: Uint8Array, view: DataView, at: number, count: number): void {
     const values = this.values;
     if (!values) {
-      const start = this.valuesAt + 8 * from;
-      out.set(this.payload.subarray(start, start + 8 * count), at);
+      out.set(this.payload.subarray(this.valuesAt, this.valuesAt + 8 * count), at);
     } else {
-      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-      for (let i = 0; i < count; i++) view.setFloat64(at + 8 * i, values[from + i] as number, true);
+      for (let i = 0; i < count; i++) view.setFloat64(at + 8 * i, values[i] as number, true);
     }
   }
 
