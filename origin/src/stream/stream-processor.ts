@@ -158,13 +158,14 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       const value = result.bins[bin];
       if (value === undefined) return;
       const { n } = top.storage;
-      const size = typeof value === "number" ? value : entryCount(value);
+      const keys = typeof value === "number" ? undefined : mapKeys(value);
+      const size = typeof value === "number" ? value : (keys?.length ?? 0);
       const trimmed = size > TOP_TRIM_ABOVE * n;
       // After a trim the map holds the best 2n (if the trim fails, the next size read says so).
       topSizes.set(recordId, trimmed ? TOP_TRIM_TO * n : size);
       if (!trimmed) return;
       if (typeof value === "number") oversized.push({ key, bin, top: top.storage });
-      else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen });
+      else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen, keys });
     });
     const [intents, trims] = await Promise.allSettled([
       updateIntents(moved),
@@ -206,12 +207,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   return { apply };
 }
 
-/** Entries of a map read back (without building a key array); 0 for anything else. */
-function entryCount(value: BinValue): number {
-  if (typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) return 0;
-  let count = 0;
-  for (const _ in value) count++;
-  return count;
+/**
+ * Keys of a map read back, `undefined` for anything else. Counted from the
+ * key list (not a loop that only counts): a map big enough to trim hands the
+ * same list to its trim.
+ */
+function mapKeys(value: BinValue): string[] | undefined {
+  if (typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
+    return undefined;
+  }
+  return Object.keys(value);
 }
 
 /** The write setting a session's intent, if the argmax of the scores it read back moved. */

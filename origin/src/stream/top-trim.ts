@@ -51,10 +51,11 @@ export function keysToDrop(
   n: number,
   halfLifeSeconds: number,
   now: number,
+  mapKeys?: readonly string[],
 ): string[] | null {
   if (typeof map !== "object" || map === null || Array.isArray(map)) return null;
   if (map instanceof Uint8Array) return null;
-  const keys = Object.keys(map);
+  const keys = mapKeys ?? Object.keys(map);
   const count = keys.length;
   if (count <= TOP_TRIM_ABOVE * n) return null;
   const scores = new Float64Array(count);
@@ -139,6 +140,11 @@ export interface TopTrim {
 export interface ReadTopTrim extends TopTrim {
   map: BinValue;
   gen: number;
+  /**
+   * `Object.keys(map)` if the caller has it (it counted the entries with it):
+   * listing a large map's keys is the dearest step of a trim.
+   */
+  keys?: readonly string[];
 }
 
 /** The trim write of a map read at `gen`, or `null` if it is within bounds. */
@@ -147,8 +153,9 @@ function trimRequest(
   map: BinValue | undefined,
   gen: number,
   now: number,
+  keys?: readonly string[],
 ): OperateRequest | null {
-  const drop = keysToDrop(map, trim.top.n, trim.top.halfLifeSeconds, now);
+  const drop = keysToDrop(map, trim.top.n, trim.top.halfLifeSeconds, now, keys);
   if (!drop) return null;
   return {
     key: trim.key,
@@ -178,7 +185,7 @@ export async function trimTops(
     const requests: OperateRequest[] = [];
     const pending: TopTrim[] = [];
     for (const trim of known) {
-      const request = trimRequest(trim, trim.map, trim.gen, now);
+      const request = trimRequest(trim, trim.map, trim.gen, now, trim.keys);
       if (request) {
         requests.push(request);
         pending.push(trim);
