@@ -149,6 +149,10 @@ function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: B
       for (const key of operation.keys) map.delete(key);
       return true;
     }
+    case "mapRemoveBelow": {
+      map.removeBelow(operation.key);
+      return true;
+    }
     case "mapSize": {
       reads[operation.bin] = map.size;
       return true;

@@ -19,11 +19,13 @@
  */
 
 /** Smaller maps are written as msgpack maps (`MIN_ENTRIES` in number-map-extension.ts). */
-export const MIN_BLOCK_ENTRIES = 16;
+export const MIN_BLOCK_ENTRIES = 8;
 /** A first key shorter than this is a bin name, not data (`MIN_DATA_KEY_LENGTH` there). */
 export const MIN_BLOCK_FIRST_KEY = 10;
 const MAX_BLOCK_ENTRIES = 0xffff;
 const MAX_KEY_LENGTH = 0xff;
+/** Up to this many slots a lookup compares keys in turn; larger maps build a hash table. */
+const MAX_SCANNED_SLOTS = 32;
 
 /** A key the block may hold and a plain object keeps in insertion order. */
 export function isBlockKey(key: string): boolean {
@@ -128,7 +130,7 @@ export class WritableNumberMap {
 
   /** The value under `key`, or undefined. */
   get(key: string): number | undefined {
-    const slot = this.slotOf(key, hashString(key));
+    const slot = this.slotOf(key);
     return slot < 0 ? undefined : this.valueAt(slot);
   }
 
@@ -137,13 +139,12 @@ export class WritableNumberMap {
    * one this map may hold (`isBlockKey`): the caller then uses a plain object.
    */
   set(key: string, value: number): boolean {
-    const hash = hashString(key);
-    const slot = this.slotOf(key, hash);
+    const slot = this.slotOf(key);
     if (slot >= 0) {
       this.writableValues()[slot] = value;
       return true;
     }
-    return this.append(key, hash, value);
+    return this.append(key, value);
   }
 
   /**
@@ -152,35 +153,56 @@ export class WritableNumberMap {
    * most of a record's steps. Returns false, changing nothing, as `set` does.
    */
   add(key: string, delta: number): boolean {
-    const hash = hashString(key);
-    const slot = this.slotOf(key, hash);
+    const slot = this.slotOf(key);
     if (slot >= 0) {
       const values = this.writableValues();
       values[slot] = (values[slot] as number) + delta;
       return true;
     }
     // `0 + delta`, as the plain object's `(entry ?? 0) + value`: -0 becomes 0.
-    return this.append(key, hash, 0 + delta);
+    return this.append(key, 0 + delta);
   }
 
   /** Puts a key not in the map at the next slot (false if the block cannot hold it). */
-  private append(key: string, hash: number, value: number): boolean {
+  private append(key: string, value: number): boolean {
     if (!isBlockKey(key)) return false;
     const at = this.stored + this.added.length;
     this.writableValues().push(value);
     this.removed?.push(false);
     this.added.push(key);
-    this.insert(at, hash);
+    if (this.table) this.insert(at, hashString(key));
     this.liveCount++;
     return true;
   }
 
   /** Removes `key` if present. */
   delete(key: string): void {
-    const slot = this.slotOf(key, hashString(key));
-    if (slot < 0) return;
-    const slots = this.stored + this.added.length;
-    this.removed ??= new Array<boolean>(slots).fill(false);
+    const slot = this.slotOf(key);
+    if (slot >= 0) this.removeSlot(slot);
+  }
+
+  /**
+   * Removes every key that sorts before `bound` (`key < bound`: by UTF-16
+   * code unit, which for these ASCII keys is by byte), as a counter map's
+   * window trim does to its plain object, comparing the stored key bytes
+   * instead of making their strings.
+   */
+  removeBelow(bound: string): void {
+    const payload = this.payload;
+    let at = this.keysAt;
+    for (let slot = 0; slot < this.stored; slot++) {
+      const length = payload[2 + slot] as number;
+      if (!this.removed?.[slot] && bytesBefore(payload, at, length, bound)) this.removeSlot(slot);
+      at += length;
+    }
+    for (let i = 0; i < this.added.length; i++) {
+      const slot = this.stored + i;
+      if (!this.removed?.[slot] && (this.added[i] as string) < bound) this.removeSlot(slot);
+    }
+  }
+
+  private removeSlot(slot: number): void {
+    this.removed ??= new Array<boolean>(this.stored + this.added.length).fill(false);
     this.removed[slot] = true;
     this.liveCount--;
   }
@@ -339,14 +361,39 @@ export class WritableNumberMap {
   }
 
   /** The live slot holding `key`, or -1. */
-  private slotOf(key: string, hash: number): number {
+  private slotOf(key: string): number {
+    if (this.table === null && this.stored + this.added.length <= MAX_SCANNED_SLOTS) {
+      return this.scan(key);
+    }
     const table = this.table ?? this.buildTable();
     const mask = table.length - 1;
-    let at = hash & mask;
+    let at = hashString(key) & mask;
     for (let entry = table[at] as number; entry !== 0; entry = table[at] as number) {
       const slot = entry - 1;
       if (!this.removed?.[slot] && this.keyIs(slot, key)) return slot;
       at = (at + 1) & mask;
+    }
+    return -1;
+  }
+
+  /**
+   * `slotOf` for a small map: compares `key` with each slot's bytes in turn,
+   * which for a counter map of 12-24 entries costs less than hashing every
+   * stored key into a table first.
+   */
+  private scan(key: string): number {
+    const payload = this.payload;
+    const removed = this.removed;
+    const length = key.length;
+    let start = this.keysAt;
+    for (let slot = 0; slot < this.stored; slot++) {
+      const slotLength = payload[2 + slot] as number;
+      if (slotLength === length && !removed?.[slot] && bytesEqual(payload, start, key)) return slot;
+      start += slotLength;
+    }
+    const added = this.added;
+    for (let i = 0; i < added.length; i++) {
+      if (added[i] === key && !removed?.[this.stored + i]) return this.stored + i;
     }
     return -1;
   }
@@ -356,19 +403,15 @@ export class WritableNumberMap {
     const payload = this.payload;
     const length = key.length;
     if (payload[2 + slot] !== length) return false;
-    const start = (this.keyStarts as number[])[slot] as number;
-    // Keys of one map mostly share their start (the period): compare from the end.
-    for (let i = length - 1; i >= 0; i--) {
-      if (payload[start + i] !== key.charCodeAt(i)) return false;
-    }
-    return true;
+    return bytesEqual(payload, (this.keyStarts as number[])[slot] as number, key);
   }
 
   private buildTable(): number[] {
     const payload = this.payload;
     const starts = new Array<number>(this.stored);
     this.keyStarts = starts;
-    this.table = new Array<number>(tableSizeFor(this.stored + 8)).fill(0);
+    const added = this.added;
+    this.table = new Array<number>(tableSizeFor(this.stored + added.length + 8)).fill(0);
     this.tableSlots = 0;
     let at = this.keysAt;
     for (let slot = 0; slot < this.stored; slot++) {
@@ -377,6 +420,9 @@ export class WritableNumberMap {
       this.insert(slot, hashBytes(payload, at, length));
       at += length;
     }
+    // Keys added while the map was small enough to scan.
+    for (let i = 0; i < added.length; i++)
+      this.insert(this.stored + i, hashString(added[i] as string));
     return this.table;
   }
 
@@ -407,6 +453,26 @@ export class WritableNumberMap {
     const start = (this.keyStarts as number[])[slot] as number;
     return hashBytes(this.payload, start, this.payload[2 + slot] as number);
   }
+}
+
+/** Whether the key bytes at `at` (as many as `key` has characters) are `key`'s. */
+function bytesEqual(bytes: Uint8Array, at: number, key: string): boolean {
+  // Keys of one map mostly share their start (the period): compare from the end.
+  for (let i = key.length - 1; i >= 0; i--) {
+    if (bytes[at + i] !== key.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Whether the key bytes at `at` (of `length`) sort before `bound`, as the key string's `<` would. */
+function bytesBefore(bytes: Uint8Array, at: number, length: number, bound: string): boolean {
+  const common = Math.min(length, bound.length);
+  for (let i = 0; i < common; i++) {
+    const byte = bytes[at + i] as number;
+    const code = bound.charCodeAt(i);
+    if (byte !== code) return byte < code;
+  }
+  return length < bound.length;
 }
 
 /** Power of two of at least twice `slots`. */
