@@ -27,10 +27,13 @@ function startWorker(data: StreamWorkerData): Worker {
   );
   const options = {
     workerData: data,
-    // A flush allocates tens of MB of short-lived records: a larger young generation
-    // scavenges less often and promotes less (the processor bench with 32 MB semi-spaces,
-    // the same size: ~7% less CPU per event).
-    resourceLimits: { maxYoungGenerationSizeMb: 96 },
+    // A flush allocates tens of MB of short-lived records (a 15,000-event flush ~75 MB): a
+    // young generation that holds most of a flush scavenges less often and copies and
+    // promotes fewer of the flush's live objects. 96 MB took ~7% off the processor bench's
+    // CPU per event against the default; 384 MB (semi-spaces grow to it only under such
+    // load) another ~10% off the whole process on `bench/ingest-main-thread.ts`, mostly in
+    // V8's parallel GC helper threads (5 interleaved pairs, commit message).
+    resourceLimits: { maxYoungGenerationSizeMb: 384 },
   };
   if (!entry.pathname.endsWith(".ts")) return new Worker(entry, options);
   const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
