@@ -46,7 +46,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The write-behind applier: deliveries are acknowledged once durably logged,
  * and this per-process loop applies everything logged so far to the
  * real-time features in batches sized by `FlushSizing` (5,000 events until
- * a rate is measured, then 1,000-20,000: what two flushes apply in 0.6 s),
+ * a rate is measured, then 1,000-20,000: what two flushes apply in 0.5 s),
  * then marks their deliveries done in the event log (which makes their
  * events applied).
  * A failed apply is retried with back-off (the entries stay queued and
@@ -76,10 +76,11 @@ export class EventApplier {
       min: 1_000,
       // 20,000: past it the processor gains little (fewer hot-record writes per event flatten out).
       max: options.maxBatchEvents ?? 20_000,
-      // 0.6 s for two flushes (the one applying and the one an event joins): the edge's queue
+      // 0.5 s for two flushes (the one applying and the one an event joins): the edge's queue
       // adds up to 0.25 s in front of the 1 s bound, and the rate measured lags a box that
-      // suddenly slows down.
-      visibilityMs: 600,
+      // suddenly slows down. With 0.6 s, acknowledged -> applied under a full backlog reached
+      // p99 0.72 s and max 0.76 s on the events bench (2026-11-23 20:10): past the 0.75 s left.
+      visibilityMs: 500,
     });
     this.batchLimit = this.sizing.limit;
     this.loop = this.run();
