@@ -1,3 +1,5 @@
+import { rememberNewest } from "./remember-newest.js";
+
 /**
  * Old time buckets need removing once per bucket boundary, not on every
  * write: this remembers, per record and counter bin, the lowest bucket kept
@@ -19,12 +21,9 @@ export class WindowTrims {
   of(recordId: string): Map<string, number> {
     let bins = this.lastTrim.get(recordId);
     if (!bins) {
-      if (this.lastTrim.size >= this.maxEntries) {
-        const oldest = this.lastTrim.keys().next().value;
-        if (oldest !== undefined) this.lastTrim.delete(oldest);
-      }
       bins = new Map();
-      this.lastTrim.set(recordId, bins);
+      // A new record only: one already remembered keeps its place (the oldest record goes first).
+      rememberNewest(this.lastTrim, recordId, bins, this.maxEntries);
     }
     return bins;
   }
