@@ -87,6 +87,25 @@ export type Operation =
   /** Removes these keys from a map bin (absent keys and a missing bin are fine). */
   | { op: "mapRemoveKeys"; bin: string; keys: string[] }
   /**
+   * Keeps a decayed_top map bin (keys `topKey(period, member)`) within a
+   * bound after the preceding steps: if it holds more than `above` entries,
+   * removes all but the `keep` best by decayed score at `now` (each value
+   * decayed from its period's landmark with `halfLifeSeconds`, as
+   * `decayedValue`; ties keep the earlier entry in map order; non-number
+   * values and keys that are no top keys rank last). A missing bin stays
+   * missing. Only on stores with `supportsTopTrim` (others refuse it with
+   * `invalid_argument`): one write instead of reading the map back and
+   * removing keys in a second one.
+   */
+  | {
+      op: "mapTrimTop";
+      bin: string;
+      above: number;
+      keep: number;
+      halfLifeSeconds: number;
+      now: number;
+    }
+  /**
    * Reads the number of entries of a map bin (0 if the bin is missing) after
    * the preceding steps, into `bins[bin]`: cheaper than reading a big map to
    * decide whether to trim it. Not together with a `read` of the same bin.
@@ -131,6 +150,13 @@ export class StoreError extends Error {
 export interface StorePort {
   /** Which adapter this is, for logs and /healthz. */
   readonly kind: "lmdb" | "aerospike";
+  /**
+   * Whether `operate` takes `mapTrimTop`. LMDB ranks the map in the write;
+   * Aerospike's map operations cannot rank values decayed across periods, so
+   * there the caller reads the map (or its size) back and removes keys with
+   * `mapRemoveKeys` under a generation check.
+   */
+  readonly supportsTopTrim: boolean;
   /** The record, or `null` if it is missing or expired. `bins` limits what is read. */
   get(key: RecordKey, bins?: readonly string[]): Promise<StoreRecord | null>;
   /** One call for many keys; results in the same order, `null` for missing. */

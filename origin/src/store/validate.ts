@@ -82,6 +82,7 @@ export function assertValidOperations(operations: readonly Operation[]): void {
         `${operation.op} on "${operation.bin}" needs a finite number`,
       );
     }
+    if (operation.op === "mapTrimTop") assertValidTopTrim(operation);
     if (
       operation.op === "listPush" &&
       operation.cap !== undefined &&
@@ -92,5 +93,25 @@ export function assertValidOperations(operations: readonly Operation[]): void {
         `listPush cap must be a positive integer: ${operation.cap}`,
       );
     }
+  }
+}
+
+/** A `mapTrimTop` keeps 1..above entries of a map over `above`, decayed over a positive half-life. */
+function assertValidTopTrim(operation: Extract<Operation, { op: "mapTrimTop" }>): void {
+  const { bin, above, keep, halfLifeSeconds, now } = operation;
+  if (!(Number.isInteger(keep) && keep > 0 && Number.isInteger(above) && above >= keep)) {
+    throw new StoreError(
+      "invalid_argument",
+      `mapTrimTop on "${bin}" needs whole numbers 0 < keep <= above: keep ${keep}, above ${above}`,
+    );
+  }
+  if (!(Number.isFinite(halfLifeSeconds) && halfLifeSeconds > 0)) {
+    throw new StoreError(
+      "invalid_argument",
+      `mapTrimTop on "${bin}" needs a positive finite halfLifeSeconds: ${halfLifeSeconds}`,
+    );
+  }
+  if (!Number.isFinite(now)) {
+    throw new StoreError("invalid_argument", `mapTrimTop on "${bin}" needs a finite now: ${now}`);
   }
 }

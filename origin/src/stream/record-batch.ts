@@ -1,5 +1,6 @@
 import { bucketKey, featureSet, joinKey, topKey, WRITTEN_AT_BIN } from "../features/layout.js";
 import type { Operation, RecordKey } from "../store/port.js";
+import type { TopTrimBound } from "./top-trim.js";
 
 interface ListOptions {
   unique: boolean;
@@ -120,6 +121,9 @@ export class RecordWrites {
   private stamped: string[] | null = null;
   private reads: string[] | null = null;
   private sizes: string[] | null = null;
+  /** Decayed_top bins the write itself trims (`mapTrimTop`), with their bounds. */
+  private topTrimBins: string[] | null = null;
+  private topTrimBounds: TopTrimBound[] | null = null;
   private id: string | null = null;
   /** Record TTL in seconds for this write (refreshes the expiry); absent keeps it. */
   ttl: number | undefined;
@@ -250,7 +254,11 @@ export class RecordWrites {
     this.reads = addOnce(this.reads, bin);
   }
 
-  /** Reads the map bin's entry count back after the writes (to decide on trimming). */
+  /**
+   * Reads the map bin's entry count back after the writes (to decide on
+   * trimming), unless the processor turns it into a read of the map
+   * (`readInsteadOfSize`) or a trim in the write (`trimInsteadOfSize`).
+   */
   readSize(bin: string): void {
     this.sizes = addOnce(this.sizes, bin);
   }
@@ -270,6 +278,22 @@ export class RecordWrites {
     if (at === -1) return;
     this.sizes?.splice(at, 1);
     this.read(bin);
+  }
+
+  /**
+   * Turns a size read of `bin` (if asked for) into a `mapTrimTop` of it after
+   * this write's adds, on stores that trim in the write (`supportsTopTrim`):
+   * nothing is read back and no second write trims.
+   */
+  trimInsteadOfSize(bin: string, bound: TopTrimBound): void {
+    const at = this.sizes?.indexOf(bin) ?? -1;
+    if (at === -1) return;
+    this.sizes?.splice(at, 1);
+    this.topTrimBins ??= [];
+    this.topTrimBounds ??= [];
+    if (this.topTrimBins.includes(bin)) return;
+    this.topTrimBins.push(bin);
+    this.topTrimBounds.push(bound);
   }
 
   /** The single operate: adds, then trims, then list pushes, then stamps, then reads. */
@@ -306,6 +330,13 @@ export class RecordWrites {
         const key = sums.bucketKey(this.trimIndexes?.[i] as number);
         ops.push({ op: "mapRemoveBelow", bin, key });
       });
+    }
+    if (this.topTrimBins && this.topTrimBounds) {
+      for (let i = 0; i < this.topTrimBins.length; i++) {
+        const { above, keep, halfLifeSeconds } = this.topTrimBounds[i] as TopTrimBound;
+        const bin = this.topTrimBins[i] as string;
+        ops.push({ op: "mapTrimTop", bin, above, keep, halfLifeSeconds, now });
+      }
     }
     if (this.pushes) {
       for (const push of this.pushes) {

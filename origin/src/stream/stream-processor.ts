@@ -26,6 +26,8 @@ import {
   TOP_TRIM_ABOVE,
   TOP_TRIM_TO,
   type TopTrim,
+  type TopTrimBound,
+  topTrimBound,
   trimTops,
 } from "./top-trim.js";
 import { TtlRefreshes } from "./ttl-refreshes.js";
@@ -60,9 +62,11 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
  * record, all in one `operateMany` (one LMDB transaction, Aerospike batch
  * writes). Follow-ups are batched too: the sessions whose intent category
  * moved (from the scores their operate read back) in one `operateMany`, and
- * oversized top maps in one `operateMany` of trims. A top map whose last
- * known size says this batch may push it past the trim bound is read back
- * whole by its write, so its trim needs no second read.
+ * oversized top maps in one `operateMany` of trims. On stores with
+ * `mapTrimTop` (LMDB) a top map is instead trimmed inside the write that
+ * grows it: nothing is read back, no trim write follows. Elsewhere a top
+ * map whose last known size says this batch may push it past the trim bound
+ * is read back whole by its write, so its trim needs no second read.
  * Counters are adds that commute, so concurrent batches and per-region bins
  * need no coordination.
  *
@@ -77,6 +81,14 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const windowTrims = new WindowTrims();
   const ttlRefreshes = new TtlRefreshes();
   const bins = regionalBins(region);
+  /**
+   * Stores with `mapTrimTop` trim a top map inside the write that grows it;
+   * on the others the write reads the size (or the map) back and `trimTops`
+   * trims in a second write.
+   */
+  const trimBounds: ReadonlyMap<DecayedTop, TopTrimBound> | null = store.supportsTopTrim
+    ? new Map([...TOPS_BY_SET.values()].map((top) => [top, topTrimBound(top.storage)]))
+    : null;
   const topSizes = new TopSizes();
   /** This region's bin of a decayed_top feature. */
   const topBin = (top: DecayedTop) => (top === TRENDING ? bins.trending : bins.coVisited);
@@ -120,7 +132,10 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const written: RecordWrites[] = [];
     for (const record of batch) {
       const top = TOPS_BY_SET.get(record.key.set);
-      if (top) {
+      const trimBound = top && trimBounds?.get(top);
+      if (trimBound) {
+        record.trimInsteadOfSize(topBin(top), trimBound);
+      } else if (top) {
         const bin = topBin(top);
         const bound = TOP_TRIM_ABOVE * top.storage.n;
         if (topSizes.mayExceed(record.recordId, record.addedTopKeys(bin), bound)) {

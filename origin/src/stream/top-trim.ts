@@ -1,5 +1,4 @@
-import { decayedValue } from "../features/layout.js";
-import { splitTopKey } from "../features/storage-read.js";
+import { plainTopDrops } from "../store/decayed-top-rank.js";
 import {
   type BinValue,
   type OperateRequest,
@@ -18,33 +17,10 @@ export const TOP_TRIM_TO = 2;
 /** Generation conflicts retried per trim; beyond that the next batch's write tries again. */
 const TRIM_ATTEMPTS = 3;
 
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
-const SEPARATOR = 58; // ":" (TOP_KEY_SEPARATOR)
-
-/**
- * The period of a `topKey` map key, read from its digits without slicing
- * strings; anything but digits before the first ":" goes through
- * `splitTopKey` (the readers' parser), so both always agree. `NaN` = not a top key.
- */
-function periodOf(key: string): number {
-  let period = 0;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    if (code === SEPARATOR) return i > 0 ? period : Number.NaN;
-    if (code < DIGIT_0 || code > DIGIT_9) break;
-    period = period * 10 + (code - DIGIT_0);
-  }
-  return splitTopKey(key)?.period ?? Number.NaN;
-}
-
 /**
  * Map keys to drop so that the `TOP_TRIM_TO * n` best entries by decayed
- * score remain, or `null` if the map is within bounds. Ties keep the earlier
- * entry (map order), as a stable sort would. Runs on every oversized map of
- * a flush, so it allocates no object per entry: scores go into a typed
- * array, the keep-th best score is selected from a copy, and one pass picks
- * the keys below it.
+ * score remain, or `null` if the map is within bounds (the rule of
+ * `decayed-top-rank.ts`, which the LMDB store's `mapTrimTop` applies too).
  */
 export function keysToDrop(
   map: BinValue | undefined,
@@ -53,80 +29,22 @@ export function keysToDrop(
   now: number,
   mapKeys?: readonly string[],
 ): string[] | null {
-  if (typeof map !== "object" || map === null || Array.isArray(map)) return null;
-  if (map instanceof Uint8Array) return null;
-  const keys = mapKeys ?? Object.keys(map);
-  const count = keys.length;
-  if (count <= TOP_TRIM_ABOVE * n) return null;
-  const scores = new Float64Array(count);
-  // A map holds one or two periods: the decay factor (a stored 1 decayed to now) is per period.
-  let lastPeriod = Number.NaN;
-  let factor = 0;
-  for (let i = 0; i < count; i++) {
-    const stored = map[keys[i] as string];
-    const period = periodOf(keys[i] as string);
-    if (typeof stored !== "number" || Number.isNaN(period)) {
-      scores[i] = Number.NEGATIVE_INFINITY;
-      continue;
-    }
-    if (period !== lastPeriod) {
-      lastPeriod = period;
-      factor = decayedValue(1, period, now, halfLifeSeconds);
-    }
-    const score = stored * factor;
-    // NaN would poison the threshold: an unreadable value ranks last, like a non-number.
-    scores[i] = Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
-  }
-  const keep = TOP_TRIM_TO * n;
-  // The keep-th best score: `keep` places from the end in ascending order.
-  const threshold = nthSmallest(scores.slice(), count - keep);
-  let above = 0;
-  for (let i = 0; i < count; i++) if ((scores[i] as number) > threshold) above++;
-  let tiesKept = keep - above;
-  const drop: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const score = scores[i] as number;
-    if (score > threshold) continue;
-    if (score === threshold && tiesKept > 0) {
-      tiesKept--;
-      continue;
-    }
-    drop.push(keys[i] as string);
-  }
-  return drop;
+  return plainTopDrops(map, TOP_TRIM_ABOVE * n, TOP_TRIM_TO * n, halfLifeSeconds, now, mapKeys);
 }
 
-/**
- * The value a numeric ascending sort would put at index `k` (Hoare's
- * quickselect, reordering `values` in place): linear time, where sorting the
- * ~100 scores of a trimmed map cost more than the rest of the trim together.
- * Scores hold no NaN (`keysToDrop` maps it to -Infinity), so `<` orders them as
- * the sort does (-0 and 0 differ only in sign, which the trim compares alike).
- */
-function nthSmallest(values: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >>> 1] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((values[i] as number) < pivot) i++;
-      while ((values[j] as number) > pivot) j--;
-      if (i <= j) {
-        const swap = values[i] as number;
-        values[i] = values[j] as number;
-        values[j] = swap;
-        i++;
-        j--;
-      }
-    }
-    // [lo, j] <= pivot <= [i, hi]; between them, all equal the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return values[k] as number;
+/** The bound a `mapTrimTop` operation enforces on a decayed_top map of `n` served entries. */
+export interface TopTrimBound {
+  above: number;
+  keep: number;
+  halfLifeSeconds: number;
+}
+
+export function topTrimBound(top: { n: number; halfLifeSeconds: number }): TopTrimBound {
+  return {
+    above: TOP_TRIM_ABOVE * top.n,
+    keep: TOP_TRIM_TO * top.n,
+    halfLifeSeconds: top.halfLifeSeconds,
+  };
 }
 
 /** A decayed_top bin due for trimming. */

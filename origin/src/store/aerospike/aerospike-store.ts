@@ -99,6 +99,8 @@ function toRecord(record: Aerospike.AerospikeRecord, now: number): StoreRecord {
  */
 export class AerospikeStore implements StorePort {
   readonly kind = "aerospike" as const;
+  /** Map operations cannot rank decayed values across periods: callers trim from a read-back. */
+  readonly supportsTopTrim = false;
   private readonly limit: LimitFunction;
   private readonly readPolicy: Aerospike.ReadPolicy;
   private readonly batchPolicy: Aerospike.BatchPolicy;

@@ -1,5 +1,5 @@
 import Aerospike from "aerospike";
-import type { BinValue, Operation } from "../port.js";
+import { type BinValue, type Operation, StoreError } from "../port.js";
 
 const { operations, lists, maps, Double } = Aerospike;
 
@@ -77,6 +77,12 @@ export function toAerospikeOperations(ops: readonly Operation[]): Aerospike.oper
       case "mapSize":
         out.push(maps.size(op.bin));
         break;
+      case "mapTrimTop":
+        // Decayed ranking across periods has no map operation here (`supportsTopTrim` is false).
+        throw new StoreError(
+          "invalid_argument",
+          `mapTrimTop on "${op.bin}" is not supported by Aerospike (supportsTopTrim is false)`,
+        );
       case "read":
         out.push(operations.read(op.bin));
         break;

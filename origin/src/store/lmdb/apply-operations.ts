@@ -1,3 +1,4 @@
+import { DecayedScores, plainTopDrops } from "../decayed-top-rank.js";
 import { type Bins, type BinValue, type Operation, StoreError } from "../port.js";
 import { WritableNumberMap } from "./writable-number-map.js";
 
@@ -102,6 +103,14 @@ export function applyOperations(bins: Bins, operations: readonly Operation[]): B
         for (const key of operation.keys) delete current[key];
         break;
       }
+      case "mapTrimTop": {
+        if (current === undefined) break;
+        if (!isMap(current)) throw mismatch(operation, "map");
+        const { above, keep, halfLifeSeconds, now } = operation;
+        const drop = plainTopDrops(current, above, keep, halfLifeSeconds, now);
+        if (drop) for (const key of drop) delete current[key];
+        break;
+      }
       case "mapSize": {
         if (current !== undefined && !isMap(current)) throw mismatch(operation, "map");
         reads[operation.bin] = current === undefined ? 0 : Object.keys(current).length;
@@ -132,7 +141,7 @@ function inherited(key: string): boolean {
  * would to its plain object; returns false (changing nothing) for steps it
  * leaves to the plain object: list pushes and other type errors, non-number
  * values, keys the block cannot hold or a plain object would resolve
- * through its prototype, and the rare range removal.
+ * through its prototype.
  */
 function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: Bins): boolean {
   switch (operation.op) {
@@ -151,6 +160,11 @@ function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: B
     }
     case "mapRemoveBelow": {
       map.removeBelow(operation.key);
+      return true;
+    }
+    case "mapTrimTop": {
+      const { above, keep, halfLifeSeconds, now } = operation;
+      map.trimTop(above, keep, new DecayedScores(now, halfLifeSeconds));
       return true;
     }
     case "mapSize": {

@@ -168,6 +168,8 @@ function conflict(key: RecordKey, expectGen: number): StoreError {
  */
 export class LmdbStore implements StorePort {
   readonly kind = "lmdb" as const;
+  /** `mapTrimTop` ranks the map inside the write (`apply-operations.ts`). */
+  readonly supportsTopTrim = true;
   private readonly root: RootDatabase;
   private readonly records: Database<StoredRecord, StoredKey>;
   private readonly expiries: Database<true, ExpiryKey>;

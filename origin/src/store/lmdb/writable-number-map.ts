@@ -1,3 +1,11 @@
+import {
+  type DecayedScores,
+  dropMask,
+  PERIOD_NEEDS_KEY,
+  topKeyPeriod,
+  topKeyPeriodAt,
+} from "../decayed-top-rank.js";
+
 /**
  * A block-encoded number map (`number-map-extension.ts`) as `operate` holds
  * it between reading a record and writing it back: the stored bytes plus the
@@ -198,6 +206,43 @@ export class WritableNumberMap {
     for (let i = 0; i < this.added.length; i++) {
       const slot = this.stored + i;
       if (!this.removed?.[slot] && (this.added[i] as string) < bound) this.removeSlot(slot);
+    }
+  }
+
+  /**
+   * `mapTrimTop` on the map: above `above` entries, removes all but the
+   * `keep` best by `scores`, ranked in slot order (the plain object's order,
+   * so ties go as they would there). Periods are read from the stored key
+   * bytes and scores go into a typed array: no key string, no plain object.
+   */
+  trimTop(above: number, keep: number, scores: DecayedScores): void {
+    const count = this.liveCount;
+    if (count <= above) return;
+    const payload = this.payload;
+    const removed = this.removed;
+    const ranked = new Float64Array(count);
+    let live = 0;
+    let at = this.keysAt;
+    for (let slot = 0; slot < this.stored; slot++) {
+      const length = payload[2 + slot] as number;
+      if (!removed?.[slot]) {
+        let period = topKeyPeriodAt(payload, at, length);
+        if (period === PERIOD_NEEDS_KEY) period = topKeyPeriod(latin1(payload, at, length));
+        ranked[live++] = scores.score(this.valueAt(slot), period);
+      }
+      at += length;
+    }
+    for (let i = 0; i < this.added.length; i++) {
+      const slot = this.stored + i;
+      if (removed?.[slot]) continue;
+      ranked[live++] = scores.score(this.valueAt(slot), topKeyPeriod(this.added[i] as string));
+    }
+    const drop = dropMask(ranked, count, keep);
+    live = 0;
+    const slots = this.stored + this.added.length;
+    for (let slot = 0; slot < slots; slot++) {
+      if (this.removed?.[slot]) continue;
+      if (drop[live++] === 1) this.removeSlot(slot);
     }
   }
 
@@ -453,6 +498,15 @@ export class WritableNumberMap {
     const start = (this.keyStarts as number[])[slot] as number;
     return hashBytes(this.payload, start, this.payload[2 + slot] as number);
   }
+}
+
+/** The key string of `length` bytes at `at` (printable ASCII: latin1 is exact). */
+function latin1(bytes: Uint8Array, at: number, length: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
+    "latin1",
+    at,
+    at + length,
+  );
 }
 
 /** Whether the key bytes at `at` (as many as `key` has characters) are `key`'s. */

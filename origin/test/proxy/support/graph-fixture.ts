@@ -141,6 +141,7 @@ export function countingStore(store: StorePort): StorePort & {
   const calls: { method: string; keys: RecordKey[] }[] = [];
   return {
     kind: store.kind,
+    supportsTopTrim: store.supportsTopTrim,
     calls,
     reset: () => {
       calls.length = 0;
