@@ -62,6 +62,13 @@ function randomOperation(next: () => number): Operation {
   if (roll < 0.88) return { op: "mapPut", bin: "cv", key: someKey(), value: "text" };
   if (roll < 0.9) return { op: "listPush", bin: "cv", values: ["x"] };
   if (roll < 0.92) return { op: "mapPutItems", bin: "cv", items: { [someKey()]: 7 } };
+  if (roll < 0.96) {
+    // The decayed_top trim: keys span periods 42-44 (an hour's half-life, 32 per period).
+    const above = 4 + Math.floor(next() * 50);
+    const keep = 1 + Math.floor(next() * above);
+    const now = (44 * 32 + next() * 8) * 3_600_000;
+    return { op: "mapTrimTop", bin: "cv", above, keep, halfLifeSeconds: 3600, now };
+  }
   return { op: "add", bin: "n", value: 1 };
 }
 

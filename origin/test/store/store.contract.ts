@@ -319,6 +319,32 @@ export function storeContract(name: string, target: ContractTarget): void {
         expect(result.bins).toEqual({ m: { b: 3.5 } });
       });
 
+      it("trims a decayed top map in the write where supported, else refuses it unchanged", async () => {
+        // Five members of one decay period (a day's half-life, 32 per period), best last.
+        const now = 20_000 * 32 * 86_400_000;
+        const items = Object.fromEntries(
+          [1, 2, 3, 4, 5].map((value) => [`0000020000:m${value}`, value]),
+        );
+        await store.put(key("top"), { m: items, other: 1 });
+        const operations = [
+          { op: "mapAdd", bin: "m", key: "0000020000:m6", value: 6, float: true },
+          { op: "mapTrimTop", bin: "m", above: 4, keep: 2, halfLifeSeconds: 86_400, now },
+        ] as const;
+        if (store.supportsTopTrim) {
+          await store.operate(key("top"), operations);
+          expect((await store.get(key("top")))?.bins).toEqual({
+            m: { "0000020000:m5": 5, "0000020000:m6": 6 },
+            other: 1,
+          });
+        } else {
+          await expectStoreError(store.operate(key("top"), operations), "invalid_argument");
+          const [many] = await store.operateMany([{ key: key("top"), operations }]);
+          expect(many).toBeInstanceOf(StoreError);
+          expect((many as StoreError).code).toBe("invalid_argument");
+          expect((await store.get(key("top")))?.bins).toEqual({ m: items, other: 1 });
+        }
+      });
+
       it("refuses an operation that does not fit the bin's type, changing nothing", async () => {
         await store.put(key("typed"), { s: "text", n: 1 });
         await expectStoreError(
