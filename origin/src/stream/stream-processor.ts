@@ -89,7 +89,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const trimBounds: ReadonlyMap<DecayedTop, TopTrimBound> | null = store.supportsTopTrim
     ? new Map([...TOPS_BY_SET.values()].map((top) => [top, topTrimBound(top.storage)]))
     : null;
-  const topSizes = new TopSizes();
+  /** Only the read-back trims need the sizes last seen. */
+  const topSizes = trimBounds ? null : new TopSizes();
   /** This region's bin of a decayed_top feature. */
   const topBin = (top: DecayedTop) => (top === TRENDING ? bins.trending : bins.coVisited);
 
@@ -135,7 +136,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       const trimBound = top && trimBounds?.get(top);
       if (trimBound) {
         record.trimInsteadOfSize(topBin(top), trimBound);
-      } else if (top) {
+      } else if (top && topSizes) {
         const bin = topBin(top);
         const bound = TOP_TRIM_ABOVE * top.storage.n;
         if (topSizes.mayExceed(record.recordId, record.addedTopKeys(bin), bound)) {
@@ -168,7 +169,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         return;
       }
       const top = TOPS_BY_SET.get(key.set);
-      if (!top) return;
+      // Top maps trimmed in their write read nothing back (no `topSizes` either).
+      if (!top || !topSizes) return;
       const bin = topBin(top);
       const value = result.bins[bin];
       if (value === undefined) return;

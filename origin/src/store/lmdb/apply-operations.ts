@@ -163,6 +163,8 @@ function applyToNumberMap(map: WritableNumberMap, operation: Operation, reads: B
       return true;
     }
     case "mapTrimTop": {
+      // Most writes leave the map within its bound: no scorer for them.
+      if (map.size <= operation.above) return true;
       const { above, keep, halfLifeSeconds, now } = operation;
       map.trimTop(above, keep, new DecayedScores(now, halfLifeSeconds));
       return true;
