@@ -442,6 +442,10 @@ export class LmdbStore implements StorePort {
     now: number,
   ): OperateResult | StoreError {
     const k = storedKey(key);
+    if (options.expectGen === 0) {
+      const created = this.createOnly(k, operations, options, now);
+      if (created !== undefined) return created;
+    }
     // Decoded for this write alone (never the read cache's object), so its bins are changed in place.
     const stored = this.numberMaps
       ? decodingWritable(() => this.records.get(k), this.stableDecoding)
@@ -463,6 +467,45 @@ export class LmdbStore implements StorePort {
     };
     this.writeStored(k, stored, next);
     return { gen: next.g, bins: reads };
+  }
+
+  /**
+   * A create-only write without reading first: LMDB's no-overwrite put
+   * (MDB_NOOVERWRITE) refuses it if the key holds any record. The event log
+   * creates one record per event id and almost all are new, so the read (and
+   * its decode) is skipped; a key that exists, live or expired but not yet
+   * swept, returns `undefined` for the read-and-check path, which decides.
+   */
+  private createOnly(
+    k: StoredKey,
+    operations: readonly Operation[],
+    options: WriteOptions,
+    now: number,
+  ): OperateResult | StoreError | undefined {
+    const bins: Bins = {};
+    let reads: Bins;
+    try {
+      reads = applyOperations(bins, operations);
+    } catch (error) {
+      // A live record's conflict comes first: the read-and-check path reports whichever applies.
+      if (error instanceof StoreError) return undefined;
+      throw error;
+    }
+    const next: StoredRecord = {
+      b: bins,
+      g: 1,
+      e: this.expiryFor(options.ttl ?? TTL_KEEP, undefined, now),
+    };
+    const put = this.records.put(k, this.forEncoding(next), { noOverwrite: true }) as unknown as {
+      result?: boolean;
+    };
+    if (put.result === false) return undefined;
+    // Inside a write transaction lmdb-js writes at once and answers at once; anything else is a bug.
+    if (put.result !== true)
+      throw new Error("LMDB create-only put ran outside a write transaction");
+    if (next.e !== 0) this.expiries.put([next.e, ...k], true);
+    this.touch(k);
+    return { gen: 1, bins: reads };
   }
 
   async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
