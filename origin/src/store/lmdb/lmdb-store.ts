@@ -66,6 +66,11 @@ interface RecordEncoder {
   decode(bytes: Uint8Array): unknown;
 }
 
+/** lmdb-js's `put` with options, as it behaves inside a write transaction. */
+interface NoOverwritePut {
+  put(key: StoredKey, value: StoredRecord, options: { noOverwrite: true }): { result?: boolean };
+}
+
 /** A write that lost its generation check, returned out of the transaction instead of thrown. */
 const CONFLICT = Symbol("generation_conflict");
 
@@ -496,9 +501,11 @@ export class LmdbStore implements StorePort {
       g: 1,
       e: this.expiryFor(options.ttl ?? TTL_KEEP, undefined, now),
     };
-    const put = this.records.put(k, this.forEncoding(next), { noOverwrite: true }) as unknown as {
-      result?: boolean;
-    };
+    // lmdb-js takes put options (its types list only a version); inside a transaction it answers
+    // with a settled promise carrying `result`: false when the key is taken.
+    const put = (this.records as unknown as NoOverwritePut).put(k, this.forEncoding(next), {
+      noOverwrite: true,
+    });
     if (put.result === false) return undefined;
     // Inside a write transaction lmdb-js writes at once and answers at once; anything else is a bug.
     if (put.result !== true)
