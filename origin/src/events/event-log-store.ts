@@ -15,8 +15,14 @@ export function eventLogPath(lmdbPath: string): string {
  * on the events bench). Aerospike has no such lock: the same store.
  */
 export function openEventLogStore(config: OriginConfig["store"], store: StorePort): StorePort {
-  // No read cache: every delivery writes the log's set, so a cached record would never be read twice.
+  // No read cache: every delivery writes the log's set, so a cached record would never be read
+  // twice. Grouped expiry index: a delivery's dedupe records share one TTL, so one index entry
+  // lists them instead of one insert (and one delete when swept) per event.
   return config.kind === "lmdb"
-    ? new LmdbStore({ path: eventLogPath(config.path), readCacheRecords: 0 })
+    ? new LmdbStore({
+        path: eventLogPath(config.path),
+        readCacheRecords: 0,
+        groupedExpiryIndex: true,
+      })
     : store;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type Database, open, type RootDatabase } from "lmdb";
 import {
   type Bins,
@@ -55,6 +56,26 @@ export interface LmdbStoreOptions {
    * is unchanged (`set-read-cache.ts`); 0 turns the cache off. Default 50,000.
    */
   readCacheRecords?: number;
+  /**
+   * One expiry-index entry per expiry time and set per write transaction,
+   * listing its records (up to `EXPIRY_GROUP_IDS`), instead of one entry per
+   * record. For a store whose transactions create many records with one TTL
+   * (the event log: a dedupe record per event), where the per-record entry's
+   * insert (and its delete when swept) was a third of the record's write. The
+   * sweep reads both forms, so entries written either way are swept.
+   */
+  groupedExpiryIndex?: boolean;
+}
+
+/** Most records one grouped expiry-index entry lists (a bounded value, a bounded sweep step). */
+const EXPIRY_GROUP_IDS = 1_000;
+
+/** The records of one set that a write transaction gives one expiry time. */
+interface ExpiryGroup {
+  expiresAt: number;
+  ns: string;
+  set: string;
+  ids: string[];
 }
 
 /** About 50–100 MB of decoded wide feature records. */
@@ -177,12 +198,18 @@ export class LmdbStore implements StorePort {
   readonly supportsTopTrim = true;
   private readonly root: RootDatabase;
   private readonly records: Database<StoredRecord, StoredKey>;
-  private readonly expiries: Database<true, ExpiryKey>;
+  /** `true` for one record's entry (the 4th key part is its id), else the ids of a group. */
+  private readonly expiries: Database<true | string[], ExpiryKey>;
   /** Per record set, a number every write transaction that changes one of its records bumps. */
   private readonly versions: Database<number, SetKey>;
   private readonly readCache: SetReadCache<StoredRecord> | null;
   /** Sets the current write transaction changed, bumped once each as it ends. */
   private readonly touchedSets = new Map<string, SetKey>();
+  /** With `groupedExpiryIndex`: the current write transaction's expiry groups, written as it ends. */
+  private readonly expiryGroups: Map<string, ExpiryGroup> | null;
+  /** Makes grouped entries' keys unique: this handle's id and a count. */
+  private readonly groupPrefix = `\u0000${randomUUID()}:`;
+  private groupCount = 0;
   private readonly now: () => number;
   private readonly sweepBatch: number;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
@@ -203,10 +230,11 @@ export class LmdbStore implements StorePort {
       sharedStructuresKey: RECORD_STRUCTURES_KEY,
       ...MSGPACK_OPTIONS,
     });
-    this.expiries = this.root.openDB<true, ExpiryKey>({ name: "expiries" });
+    this.expiries = this.root.openDB<true | string[], ExpiryKey>({ name: "expiries" });
     this.versions = this.root.openDB<number, SetKey>({ name: "set-versions" });
     const cacheRecords = options.readCacheRecords ?? DEFAULT_READ_CACHE_RECORDS;
     this.readCache = cacheRecords > 0 ? new SetReadCache(cacheRecords) : null;
+    this.expiryGroups = options.groupedExpiryIndex ? new Map() : null;
     this.stableDecoding = decodeFromChunks(this.records);
     this.numberMaps = encoderSupportsNumberMaps(
       (this.records as unknown as { encoder: RecordEncoder }).encoder,
@@ -248,9 +276,36 @@ export class LmdbStore implements StorePort {
       this.expiries.remove([previous.e, ...key]);
     }
     // An unchanged expiry is already indexed: most writes (TTL kept) skip the index.
-    if (next.e !== 0 && next.e !== previous?.e) this.expiries.put([next.e, ...key], true);
+    if (next.e !== 0 && next.e !== previous?.e) this.indexExpiry(next.e, key);
     this.records.put(key, this.forEncoding(next));
     this.touch(key);
+  }
+
+  /** Adds a record's expiry to the index: its own entry, or its transaction's group. */
+  private indexExpiry(expiresAt: number, key: StoredKey): void {
+    if (!this.expiryGroups) {
+      this.expiries.put([expiresAt, ...key], true);
+      return;
+    }
+    const id = `${expiresAt}\u0000${key[0]}\u0000${key[1]}`;
+    let group = this.expiryGroups.get(id);
+    if (!group) {
+      group = { expiresAt, ns: key[0], set: key[1], ids: [] };
+      this.expiryGroups.set(id, group);
+    }
+    group.ids.push(key[2]);
+  }
+
+  /** Writes the transaction's expiry groups, at most `EXPIRY_GROUP_IDS` records per entry. */
+  private writeExpiryGroups(): void {
+    if (!this.expiryGroups || this.expiryGroups.size === 0) return;
+    for (const { expiresAt, ns, set, ids } of this.expiryGroups.values()) {
+      for (let at = 0; at < ids.length; at += EXPIRY_GROUP_IDS) {
+        const entry = `${this.groupPrefix}${this.groupCount++}`;
+        this.expiries.put([expiresAt, ns, set, entry], ids.slice(at, at + EXPIRY_GROUP_IDS));
+      }
+    }
+    this.expiryGroups.clear();
   }
 
   /** Notes that the current write transaction changes a record of `key`'s set. */
@@ -270,6 +325,7 @@ export class LmdbStore implements StorePort {
       try {
         return body();
       } finally {
+        this.writeExpiryGroups();
         for (const set of this.touchedSets.values()) {
           this.versions.put(set, (this.versions.get(set) ?? 0) + 1);
         }
@@ -510,7 +566,7 @@ export class LmdbStore implements StorePort {
     // Inside a write transaction lmdb-js writes at once and answers at once; anything else is a bug.
     if (put.result !== true)
       throw new Error("LMDB create-only put ran outside a write transaction");
-    if (next.e !== 0) this.expiries.put([next.e, ...k], true);
+    if (next.e !== 0) this.indexExpiry(next.e, k);
     this.touch(k);
     return { gen: 1, bins: reads };
   }
@@ -559,25 +615,31 @@ export class LmdbStore implements StorePort {
     }
   }
 
-  /** One transaction over up to `sweepBatch` due index entries: how many it visited and deleted. */
+  /**
+   * One transaction over due index entries until `sweepBatch` records are
+   * visited (a grouped entry is taken whole): how many it visited and deleted.
+   */
   private sweepRound(): Promise<{ visited: number; deleted: number }> {
     const now = this.now();
     return this.records.transaction(() => {
       let visited = 0;
       let deleted = 0;
-      for (const { key } of this.expiries.getRange({
+      for (const { key, value } of this.expiries.getRange({
         start: [0],
         end: [now, "\uffff"],
         limit: this.sweepBatch,
       })) {
-        visited++;
+        if (visited >= this.sweepBatch) break;
         const [expiresAt, ns, set, id] = key;
-        const recordKey: StoredKey = [ns, set, id];
-        const stored = this.records.get(recordKey);
-        // The index may be behind a rewrite; only delete if the record still expires at this time.
-        if (stored && stored.e === expiresAt) {
-          this.records.remove(recordKey);
-          deleted++;
+        for (const recordId of Array.isArray(value) ? value : [id]) {
+          visited++;
+          const recordKey: StoredKey = [ns, set, recordId];
+          const stored = this.records.get(recordKey);
+          // The index may be behind a rewrite; only delete if the record still expires at this time.
+          if (stored && stored.e === expiresAt) {
+            this.records.remove(recordKey);
+            deleted++;
+          }
         }
         this.expiries.remove(key);
       }
