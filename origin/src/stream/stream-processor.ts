@@ -10,7 +10,7 @@ import {
 import { CategoryLookup } from "./category-lookup.js";
 import { addCoVisits } from "./co-visitation.js";
 import { addEventWrites, type BatchContext, type SessionTouches } from "./event-writes.js";
-import { BatchWrites, type RecordWrites } from "./record-batch.js";
+import { BatchWrites } from "./record-batch.js";
 import { intentCategory } from "./session-intent.js";
 import {
   CO_VISITED,
@@ -106,9 +106,17 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     ).length;
   }
 
-  async function apply(events: readonly AcceptedEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const at = now();
+  /**
+   * The batch's writes: one request per record, and each request's record id
+   * (for the process-level memories). A function of its own so that all the
+   * aggregation (records, their slots and lists, the sessions' touches) is
+   * garbage before the store's write runs: the scavenges during the write
+   * copy only the requests.
+   */
+  async function planWrites(
+    events: readonly AcceptedEvent[],
+    at: number,
+  ): Promise<{ requests: OperateRequest[]; recordIds: string[] }> {
     const sorted = [...events].sort((a, b) => a.ts - b.ts);
     const lookup: string[] = [];
     const sessionIds = new Set<string>();
@@ -129,8 +137,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     }
 
     const requests: OperateRequest[] = [];
-    /** The record of each request, for its id in the process-level memories. */
-    const written: RecordWrites[] = [];
+    /** The record id of each request, for the process-level memories. */
+    const recordIds: string[] = [];
     for (const record of batch) {
       const top = TOPS_BY_SET.get(record.key.set);
       const trimBound = top && trimBounds?.get(top);
@@ -148,8 +156,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       const ttl = record.ttl;
       const refresh = ttl !== undefined && ttlRefreshes.due(record.recordId, ttl, at);
       requests.push({ key: record.key, operations, options: refresh ? { ttl } : {} });
-      written.push(record);
+      recordIds.push(record.recordId);
     }
+    return { requests, recordIds };
+  }
+
+  async function apply(events: readonly AcceptedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = now();
+    const { requests, recordIds } = await planWrites(events, at);
     const results = await store.operateMany(requests);
     const moved: OperateRequest[] = [];
     const oversized: TopTrim[] = [];
@@ -161,7 +176,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         return;
       }
       const { key, options: sentWith } = requests[i] as OperateRequest;
-      const { recordId } = written[i] as RecordWrites;
+      const recordId = recordIds[i] as string;
       if (sentWith?.ttl !== undefined) ttlRefreshes.sent(recordId, at);
       if (key.set === SESSION_SET) {
         const intent = intentUpdate(result, at);

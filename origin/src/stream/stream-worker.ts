@@ -41,19 +41,25 @@ port.on("message", (message: ToStreamWorker) => {
     return;
   }
   if (data.exitOnFirstApply) process.exit(1);
-  // Inside the promise: a batch that cannot even be parsed fails alone, the thread lives on.
-  Promise.resolve()
-    .then(() => processor.apply(parseChunks(message.events)))
-    .then(
-      () => post({ kind: "applied", id: message.id }),
-      (error: unknown) =>
-        post({
-          kind: "failed",
-          id: message.id,
-          code: error instanceof StoreError ? error.code : null,
-          message: error instanceof Error ? error.message : String(error),
-        }),
-    );
+  const { id } = message;
+  const failed = (error: unknown) =>
+    post({
+      kind: "failed",
+      id,
+      code: error instanceof StoreError ? error.code : null,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  // Parsed here, not inside the apply's callbacks: they hold only the id, so the batch's
+  // JSON text (~180 bytes an event) is garbage while its writes run. A batch that cannot
+  // even be parsed fails alone, the thread lives on.
+  let events: AcceptedEvent[];
+  try {
+    events = parseChunks(message.events);
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  processor.apply(events).then(() => post({ kind: "applied", id }), failed);
 });
 post({ kind: "ready" });
 
