@@ -115,4 +115,40 @@ describe("LMDB create-only operate", () => {
     expect((await store.get(key("absent")))?.bins.v).toBe(1);
     await store.close();
   });
+
+  it("writes each record of a batch with its own operations, readable after a restart", async () => {
+    const clock = { now: 1_000_000 };
+    const path = "restart";
+    const first = openStore(path, clock);
+    // Two shared operations arrays interleaved (a new bin shape for the encoder), and one TTL change.
+    const red = [{ op: "put", bin: "colour", value: "red" }] as const;
+    const blue = [
+      { op: "put", bin: "colour", value: "blue" },
+      { op: "add", bin: "n", value: 2 },
+    ] as const;
+    const requests: OperateRequest[] = Array.from({ length: 40 }, (_, i) => ({
+      key: key(`r${i}`),
+      operations: i % 2 === 0 ? [...red] : [...blue],
+      options: { expectGen: 0, ttl: i < 20 ? 10 : 20 },
+    }));
+    const shared = requests.map((request, i) => ({
+      ...request,
+      key: key(`s${i}`),
+      operations: i % 4 < 2 ? red : blue,
+    }));
+    const results = await first.operateMany([...requests, ...shared]);
+    expect(results.every((result) => !(result instanceof StoreError) && result.gen === 1)).toBe(
+      true,
+    );
+    await first.close();
+    const second = openStore(path, clock);
+    const records = await second.batchGet([...requests, ...shared].map((request) => request.key));
+    const expected = [...requests, ...shared].map((request, i) => ({
+      bins: request.operations.length === 1 ? { colour: "red" } : { colour: "blue", n: 2 },
+      gen: 1,
+      expiresAt: 1_000_000 + (i % 40 < 20 ? 10_000 : 20_000),
+    }));
+    expect(records).toEqual(expected);
+    await second.close();
+  });
 });

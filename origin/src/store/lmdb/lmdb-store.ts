@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Database, open, type RootDatabase } from "lmdb";
+import { asBinary, type Binary, type Database, open, type RootDatabase } from "lmdb";
 import {
   type Bins,
   type BinsPatch,
@@ -89,7 +89,15 @@ interface RecordEncoder {
 
 /** lmdb-js's `put` with options, as it behaves inside a write transaction. */
 interface NoOverwritePut {
-  put(key: StoredKey, value: StoredRecord, options: { noOverwrite: true }): { result?: boolean };
+  put(key: StoredKey, value: Binary, options: { noOverwrite: true }): { result?: boolean };
+}
+
+/** A create-only record's encoded value and what its operations read, shared by the transaction's like creates. */
+interface CreatedValue {
+  operations: readonly Operation[];
+  expiresAt: number;
+  value: Binary;
+  reads: Bins;
 }
 
 /** A write that lost its generation check, returned out of the transaction instead of thrown. */
@@ -210,6 +218,8 @@ export class LmdbStore implements StorePort {
   /** Makes grouped entries' keys unique: this handle's id and a count. */
   private readonly groupPrefix = `\u0000${randomUUID()}:`;
   private groupCount = 0;
+  /** The current write transaction's last create-only value (`createOnly`). */
+  private lastCreated: CreatedValue | null = null;
   private readonly now: () => number;
   private readonly sweepBatch: number;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
@@ -326,6 +336,7 @@ export class LmdbStore implements StorePort {
         return body();
       } finally {
         this.writeExpiryGroups();
+        this.lastCreated = null;
         for (const set of this.touchedSets.values()) {
           this.versions.put(set, (this.versions.get(set) ?? 0) + 1);
         }
@@ -543,32 +554,38 @@ export class LmdbStore implements StorePort {
     options: WriteOptions,
     now: number,
   ): OperateResult | StoreError | undefined {
-    const bins: Bins = {};
-    let reads: Bins;
-    try {
-      reads = applyOperations(bins, operations);
-    } catch (error) {
-      // A live record's conflict comes first: the read-and-check path reports whichever applies.
-      if (error instanceof StoreError) return undefined;
-      throw error;
+    const expiresAt = this.expiryFor(options.ttl ?? TTL_KEEP, undefined, now);
+    let created = this.lastCreated;
+    // The event log creates a delivery's records with one shared operations array: the same value,
+    // encoded once per transaction instead of once per record.
+    if (!created || created.operations !== operations || created.expiresAt !== expiresAt) {
+      const bins: Bins = {};
+      let reads: Bins;
+      try {
+        reads = applyOperations(bins, operations);
+      } catch (error) {
+        // A live record's conflict comes first: the read-and-check path reports whichever applies.
+        if (error instanceof StoreError) return undefined;
+        throw error;
+      }
+      const encoder = (this.records as unknown as { encoder: RecordEncoder }).encoder;
+      const encoded = encoder.encode(this.forEncoding({ b: bins, g: 1, e: expiresAt }));
+      // A copy: the encoder's output is a view of a buffer it writes the next value into.
+      created = { operations, expiresAt, value: asBinary(encoded.slice()), reads };
+      this.lastCreated = created;
     }
-    const next: StoredRecord = {
-      b: bins,
-      g: 1,
-      e: this.expiryFor(options.ttl ?? TTL_KEEP, undefined, now),
-    };
     // lmdb-js takes put options (its types list only a version); inside a transaction it answers
     // with a settled promise carrying `result`: false when the key is taken.
-    const put = (this.records as unknown as NoOverwritePut).put(k, this.forEncoding(next), {
+    const put = (this.records as unknown as NoOverwritePut).put(k, created.value, {
       noOverwrite: true,
     });
     if (put.result === false) return undefined;
     // Inside a write transaction lmdb-js writes at once and answers at once; anything else is a bug.
     if (put.result !== true)
       throw new Error("LMDB create-only put ran outside a write transaction");
-    if (next.e !== 0) this.indexExpiry(next.e, k);
+    if (expiresAt !== 0) this.indexExpiry(expiresAt, k);
     this.touch(k);
-    return { gen: 1, bins: reads };
+    return { gen: 1, bins: { ...created.reads } };
   }
 
   async scan(ns: string, set: string, bins?: readonly string[]): Promise<StoreRecord[]> {
