@@ -218,6 +218,8 @@ export class LmdbStore implements StorePort {
   /** Makes grouped entries' keys unique: this handle's id and a count. */
   private readonly groupPrefix = `\u0000${randomUUID()}:`;
   private groupCount = 0;
+  /** The expiry group the transaction added to last. */
+  private lastGroup: ExpiryGroup | null = null;
   /** The current write transaction's last create-only value (`createOnly`). */
   private lastCreated: CreatedValue | null = null;
   private readonly now: () => number;
@@ -297,11 +299,16 @@ export class LmdbStore implements StorePort {
       this.expiries.put([expiresAt, ...key], true);
       return;
     }
-    const id = `${expiresAt}\u0000${key[0]}\u0000${key[1]}`;
-    let group = this.expiryGroups.get(id);
-    if (!group) {
-      group = { expiresAt, ns: key[0], set: key[1], ids: [] };
-      this.expiryGroups.set(id, group);
+    // A transaction's records mostly share one group: it is found without building its name.
+    let group = this.lastGroup;
+    if (!group || group.expiresAt !== expiresAt || group.ns !== key[0] || group.set !== key[1]) {
+      const id = `${expiresAt}\u0000${key[0]}\u0000${key[1]}`;
+      group = this.expiryGroups.get(id) ?? null;
+      if (!group) {
+        group = { expiresAt, ns: key[0], set: key[1], ids: [] };
+        this.expiryGroups.set(id, group);
+      }
+      this.lastGroup = group;
     }
     group.ids.push(key[2]);
   }
@@ -316,6 +323,7 @@ export class LmdbStore implements StorePort {
       }
     }
     this.expiryGroups.clear();
+    this.lastGroup = null;
   }
 
   /** Notes that the current write transaction changes a record of `key`'s set. */
