@@ -161,10 +161,22 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     return { requests, recordIds };
   }
 
-  async function apply(events: readonly AcceptedEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Not async itself: an async function keeps its parameters (and every
+   * local) alive across each await, so the events would stay live through
+   * the store's write; only `planWrites` holds them.
+   */
+  function apply(events: readonly AcceptedEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
     const at = now();
-    const { requests, recordIds } = await planWrites(events, at);
+    return planWrites(events, at).then((planned) => write(planned, at));
+  }
+
+  /** Sends the batch's writes, then its follow-ups (intents, read-back trims). */
+  async function write(
+    { requests, recordIds }: { requests: OperateRequest[]; recordIds: string[] },
+    at: number,
+  ): Promise<void> {
     const results = await store.operateMany(requests);
     const moved: OperateRequest[] = [];
     const oversized: TopTrim[] = [];
