@@ -30,7 +30,7 @@ export interface BatchContext {
 }
 
 /** How each list is pushed to (built once, not per event). */
-const LAST_ACTIONS = { unique: false, cap: SESSION_FEATURES.lastActions.cap };
+const LAST_ACTIONS = { unique: false as const, cap: SESSION_FEATURES.lastActions.cap };
 const SESSION_ITEMS = { unique: true, cap: SESSION_FEATURES.recentItems.cap };
 const USER_ITEMS = { unique: true, cap: USER_FEATURES.recentItems.cap };
 const USER_CATEGORIES = { unique: true, cap: USER_FEATURES.recentCategories.cap };
@@ -122,14 +122,16 @@ function addSessionWrites(
   session.ttl = SESSION_TTL_SECONDS;
   const { lastActions, recentItems, intentScores, intentCategory } = SESSION_FEATURES;
   if (event.type === "search") {
-    session.pushFront(lastActions.bin, [`search:${event.context?.query ?? ""}`], LAST_ACTIONS);
+    session.pushPrefixedFront(
+      lastActions.bin,
+      "search",
+      [event.context?.query ?? ""],
+      LAST_ACTIONS,
+    );
     session.stamp(lastActions.bin);
   } else if (touched.length > 0) {
-    // Exact-size arrays (an empty array grown by push reserves 17 slots).
-    const type = event.type;
-    const actions =
-      touched.length === 1 ? [`${type}:${touched[0]}`] : touched.map((item) => `${type}:${item}`);
-    session.pushFront(lastActions.bin, actions, LAST_ACTIONS);
+    // `<type>:<item>`, built only for the actions the list's cap keeps.
+    session.pushPrefixedFront(lastActions.bin, event.type, touched, LAST_ACTIONS);
     session.stamp(lastActions.bin);
   }
   if (touched.length > 0) {

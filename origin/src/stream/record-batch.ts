@@ -11,6 +11,12 @@ interface ListPush {
   bin: string;
   /** One block per event, oldest event first; each block in the event's own order. */
   blocks: (readonly string[])[];
+  /**
+   * Per block, the prefix its values are written with (`<prefix>:<value>`), if
+   * any; `null` while no block has one. Built only for the values the cap keeps:
+   * a busy session's batch pushes several times more actions than the list holds.
+   */
+  prefixes: (string | undefined)[] | null;
   unique: boolean;
   cap: number;
 }
@@ -226,6 +232,25 @@ export class RecordWrites {
     const push = this.listPush(bin, options);
     if (push.unique && sameValues(push.blocks[push.blocks.length - 1], values)) return;
     push.blocks.push(values);
+    push.prefixes?.push(undefined);
+  }
+
+  /**
+   * `pushFront` of `<prefix>:<value>` for each of `values`, on a list that is
+   * not unique (the strings are built when the batch is written, and only
+   * those the cap keeps).
+   */
+  pushPrefixedFront(
+    bin: string,
+    prefix: string,
+    values: readonly string[],
+    options: ListOptions & { unique: false },
+  ): void {
+    if (values.length === 0) return;
+    const push = this.listPush(bin, options);
+    push.prefixes ??= new Array<string | undefined>(push.blocks.length).fill(undefined);
+    push.blocks.push(values);
+    push.prefixes.push(prefix);
   }
 
   /** `pushFront(bin, [value], options)`, without building the block when it repeats the last one. */
@@ -234,12 +259,19 @@ export class RecordWrites {
     const last = push.blocks[push.blocks.length - 1];
     if (push.unique && last?.length === 1 && last[0] === value) return;
     push.blocks.push([value]);
+    push.prefixes?.push(undefined);
   }
 
   private listPush(bin: string, options: ListOptions): ListPush {
     this.pushes ??= [];
     for (const push of this.pushes) if (push.bin === bin) return push;
-    const push: ListPush = { bin, blocks: [], unique: options.unique, cap: options.cap };
+    const push: ListPush = {
+      bin,
+      blocks: [],
+      prefixes: null,
+      unique: options.unique,
+      cap: options.cap,
+    };
     this.pushes.push(push);
     return push;
   }
@@ -402,7 +434,9 @@ function newestFirst(push: ListPush): string[] {
   const out: string[] = [];
   const seen = push.unique ? new Set<string>() : null;
   for (let i = push.blocks.length - 1; i >= 0 && out.length < push.cap; i--) {
-    for (const value of push.blocks[i] ?? []) {
+    const prefix = push.prefixes?.[i];
+    for (const raw of push.blocks[i] ?? []) {
+      const value = prefix === undefined ? raw : `${prefix}:${raw}`;
       if (seen) {
         if (seen.has(value)) continue;
         seen.add(value);

@@ -206,6 +206,31 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
       expect((await read("session", session, "recent_items")).value).toHaveLength(20);
     });
 
+    it("lists searches with their query among a session's last actions, newest first", async () => {
+      const { processor, read } = setup();
+      const session = id("s-search");
+      const [x1, x2] = [id("sx1"), id("sx2")];
+      await processor.apply([
+        event("search", {
+          sessionId: session,
+          itemIds: [],
+          ts: T0 - 3000,
+          context: { query: "red shoes" },
+        }),
+        event("view", { sessionId: session, itemIds: [x1], ts: T0 - 2000 }),
+      ]);
+      await processor.apply([
+        event("search", { sessionId: session, itemIds: [], ts: T0 - 1000 }),
+        event("click", { sessionId: session, itemIds: [x2], ts: T0 - 500 }),
+      ]);
+      expect((await read("session", session, "last_actions")).value).toEqual([
+        `click:${x2}`,
+        "search:",
+        `view:${x1}`,
+        "search:red shoes",
+      ]);
+    });
+
     it("sends a session's TTL on its first write, then at most every 1% of it", async () => {
       const clock = { now: T0 };
       const session = id("s-ttl");
