@@ -31,7 +31,8 @@ class BatchSums {
   private values = new Float64Array(4096);
   private count = 0;
   private readonly bucketKeys = new Map<number, string>();
-  private readonly topPrefixes = new Map<number, string>();
+  /** Decay period -> member -> its map key: one string per distinct key, shared by all records. */
+  private readonly topKeys = new Map<number, Map<string, string>>();
 
   /** A new slot holding 0. */
   slot(): number {
@@ -60,14 +61,23 @@ class BatchSums {
     return key;
   }
 
-  /** `topKey(period, member)`: the period's prefix (`topKey(period, "")`) is built once. */
+  /**
+   * `topKey(period, member)`, built once per batch: a partner item's key is
+   * added to in the maps of many records (co-visitation), and one flat string
+   * per key saves a concatenation per add and the store flattening each copy.
+   */
   topKey(period: number, member: string): string {
-    let prefix = this.topPrefixes.get(period);
-    if (prefix === undefined) {
-      prefix = topKey(period, "");
-      this.topPrefixes.set(period, prefix);
+    let keys = this.topKeys.get(period);
+    if (keys === undefined) {
+      keys = new Map();
+      this.topKeys.set(period, keys);
     }
-    return prefix + member;
+    let key = keys.get(member);
+    if (key === undefined) {
+      key = topKey(period, member);
+      keys.set(member, key);
+    }
+    return key;
   }
 }
 
