@@ -31,8 +31,11 @@ class BatchSums {
   private values = new Float64Array(4096);
   private count = 0;
   private readonly bucketKeys = new Map<number, string>();
-  /** Decay period -> member -> its map key: one string per distinct key, shared by all records. */
-  private readonly topKeys = new Map<number, Map<string, string>>();
+  /**
+   * Decay period -> its key prefix (`topKey(period, "")`, padded once) and
+   * member -> map key: one string per distinct key, shared by all records.
+   */
+  private readonly topKeys = new Map<number, { prefix: string; keys: Map<string, string> }>();
 
   /** A new slot holding 0. */
   slot(): number {
@@ -63,19 +66,20 @@ class BatchSums {
 
   /**
    * `topKey(period, member)`, built once per batch: a partner item's key is
-   * added to in the maps of many records (co-visitation), and one flat string
-   * per key saves a concatenation per add and the store flattening each copy.
+   * added to in the maps of many records (co-visitation), and one string per
+   * key saves a concatenation per add and the store flattening each copy (it
+   * flattens the shared one once).
    */
   topKey(period: number, member: string): string {
-    let keys = this.topKeys.get(period);
-    if (keys === undefined) {
-      keys = new Map();
-      this.topKeys.set(period, keys);
+    let inPeriod = this.topKeys.get(period);
+    if (inPeriod === undefined) {
+      inPeriod = { prefix: topKey(period, ""), keys: new Map() };
+      this.topKeys.set(period, inPeriod);
     }
-    let key = keys.get(member);
+    let key = inPeriod.keys.get(member);
     if (key === undefined) {
-      key = topKey(period, member);
-      keys.set(member, key);
+      key = inPeriod.prefix + member;
+      inPeriod.keys.set(member, key);
     }
     return key;
   }
