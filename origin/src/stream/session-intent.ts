@@ -1,4 +1,4 @@
-import { decayedScores, topKeys } from "../features/storage-read.js";
+import { decayedScores } from "../features/storage-read.js";
 import type { BinValue } from "../store/port.js";
 
 /**
@@ -13,9 +13,23 @@ export const INTENT_HALF_LIFE_SECONDS = 30 * 60;
  */
 export const SESSION_TTL_SECONDS = 2 * 24 * 3600;
 
-/** The category with the highest decayed score, or "" when none is positive. */
+/**
+ * The category with the highest decayed score, or "" when none is positive;
+ * ties go to the lowest key, as `topKeys` ranks them. One pass over the
+ * scores instead of `topKeys(scores, 1)`, which sorts an array of entries
+ * (every session write that reads its scores back asks for it).
+ */
 export function intentCategory(scores: BinValue | undefined, now: number): string {
   if (typeof scores !== "object" || scores === null || Array.isArray(scores)) return "";
   if (scores instanceof Uint8Array) return "";
-  return topKeys(decayedScores([scores], INTENT_HALF_LIFE_SECONDS, now), 1)[0] ?? "";
+  let best = "";
+  let bestScore = 0;
+  decayedScores([scores], INTENT_HALF_LIFE_SECONDS, now).forEach((score, category) => {
+    if (!(score > 0)) return;
+    if (score > bestScore || (score === bestScore && category < best)) {
+      best = category;
+      bestScore = score;
+    }
+  });
+  return best;
 }
