@@ -148,7 +148,7 @@ function packWritable(
   if (typeof allocateForWrite !== "function") return value.toBytes();
   const length = value.byteLength();
   const { target, position } = allocateForWrite(extensionHeaderBytes(length) + length);
-  value.writeTo(target, writeExtensionHeader(target, position, length));
+  value.writeTo(target, writeExtensionHeader(target, position, length), length);
   return undefined;
 }
 

@@ -286,8 +286,9 @@ export class WritableNumberMap {
 
   /** The block payload of the map now (call only when `fitsBlock`). */
   toBytes(): Buffer {
-    const out = Buffer.allocUnsafe(this.byteLength());
-    this.writeTo(out, 0);
+    const length = this.byteLength();
+    const out = Buffer.allocUnsafe(length);
+    this.writeTo(out, 0, length);
     return out;
   }
 
@@ -307,11 +308,11 @@ export class WritableNumberMap {
   }
 
   /**
-   * Writes the block payload (`byteLength()` bytes) into `out` at `at`: the
-   * encoder's own buffer, so a map is not built in a buffer of its own first
-   * and copied (`number-map-extension.ts`).
+   * Writes the block payload (`byteLength()` bytes, passed in when the caller
+   * has it) into `out` at `at`: the encoder's own buffer, so a map is not
+   * built in a buffer of its own first and copied (`number-map-extension.ts`).
    */
-  writeTo(out: Uint8Array, at: number): void {
+  writeTo(out: Uint8Array, at: number, byteLength = this.byteLength()): void {
     const payload = this.payload;
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     if (this.added.length === 0 && !this.removed) {
@@ -322,7 +323,7 @@ export class WritableNumberMap {
     }
     const count = this.liveCount;
     const removed = this.removed;
-    const end = at + this.byteLength();
+    const end = at + byteLength;
     const head = at + 2 + count;
     view.setUint16(at, count, true);
     let lengthAt = at + 2;
@@ -342,7 +343,9 @@ export class WritableNumberMap {
         const length = payload[2 + slot] as number;
         if (!removed[slot]) {
           out[lengthAt++] = length;
-          out.set(payload.subarray(from, from + length), keyAt);
+          // Byte by byte: a key is ~20 bytes, and a subarray per key to copy it
+          // from allocated an object each (a trimmed map keeps 40-80 keys).
+          for (let i = 0; i < length; i++) out[keyAt + i] = payload[from + i] as number;
           keyAt += length;
           view.setFloat64(valueAt, this.valueAt(slot), true);
           valueAt += 8;
