@@ -3,6 +3,7 @@ import type { AcceptedEvent, EventType } from "#shared/api/events";
 import { featureSet } from "../../src/features/layout.js";
 import type { StorePort } from "../../src/store/port.js";
 import { createStreamProcessor } from "../../src/stream/stream-processor.js";
+import { forwardingStore } from "../support/forwarding-store.js";
 import { openLmdbTestStore, type TestStore } from "../support/open-test-store.js";
 
 const DAY = 86_400_000;
@@ -14,19 +15,7 @@ const SETS = ["item_region", "region", "session", "user", "user_category"].map(f
 
 /** The store as one without `mapTrimTop` (Aerospike): the processor reads back and trims after. */
 function withoutTopTrim(store: StorePort): StorePort {
-  return {
-    kind: store.kind,
-    supportsTopTrim: false,
-    get: (key, bins) => store.get(key, bins),
-    batchGet: (keys, bins) => store.batchGet(keys, bins),
-    put: (key, bins, options) => store.put(key, bins, options),
-    remove: (key) => store.remove(key),
-    operate: (key, operations, options) => store.operate(key, operations, options),
-    operateMany: (requests) => store.operateMany(requests),
-    scan: (ns, set, bins) => store.scan(ns, set, bins),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
+  return { ...forwardingStore(store), supportsTopTrim: false };
 }
 
 /**

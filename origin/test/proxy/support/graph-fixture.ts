@@ -5,6 +5,7 @@ import { FeatureRegistry } from "../../../src/features/registry/feature-registry
 import { writeFeatures } from "../../../src/features/write/write-features.js";
 import type { RecordKey, StorePort } from "../../../src/store/port.js";
 import { runId, type StoreTarget } from "../../features/support/store-targets.js";
+import { forwardingStore } from "../../support/forwarding-store.js";
 
 /**
  * A small feature world for graph, registry and rank tests, with entity
@@ -140,8 +141,7 @@ export function countingStore(store: StorePort): StorePort & {
 } {
   const calls: { method: string; keys: RecordKey[] }[] = [];
   return {
-    kind: store.kind,
-    supportsTopTrim: store.supportsTopTrim,
+    ...forwardingStore(store),
     calls,
     reset: () => {
       calls.length = 0;
@@ -154,12 +154,5 @@ export function countingStore(store: StorePort): StorePort & {
       calls.push({ method: "batchGet", keys: [...keys] });
       return store.batchGet(keys, bins);
     },
-    put: (key, bins, options) => store.put(key, bins, options),
-    remove: (key) => store.remove(key),
-    operate: (key, operations, options) => store.operate(key, operations, options),
-    operateMany: (requests) => store.operateMany(requests),
-    scan: (ns, set, bins) => store.scan(ns, set, bins),
-    ping: () => store.ping(),
-    close: () => store.close(),
   };
 }
