@@ -142,8 +142,7 @@ export class RecordWrites {
   private reads: string[] | null = null;
   private sizes: string[] | null = null;
   /** Decayed_top bins the write itself trims (`mapTrimTop`), with their bounds. */
-  private topTrimBins: string[] | null = null;
-  private topTrimBounds: TopTrimBound[] | null = null;
+  private topTrims: { bin: string; bound: TopTrimBound }[] | null = null;
   private id: string | null = null;
   /** Record TTL in seconds for this write (refreshes the expiry); absent keeps it. */
   ttl: number | undefined;
@@ -333,13 +332,11 @@ export class RecordWrites {
    */
   trimInsteadOfSize(bin: string, bound: TopTrimBound): void {
     const at = this.sizes?.indexOf(bin) ?? -1;
-    if (at === -1) return;
-    this.sizes?.splice(at, 1);
-    this.topTrimBins ??= [];
-    this.topTrimBounds ??= [];
-    if (this.topTrimBins.includes(bin)) return;
-    this.topTrimBins.push(bin);
-    this.topTrimBounds.push(bound);
+    if (!this.sizes || at === -1) return;
+    this.sizes.splice(at, 1);
+    this.topTrims ??= [];
+    if (this.topTrims.some((trim) => trim.bin === bin)) return;
+    this.topTrims.push({ bin, bound });
   }
 
   /** The single operate: adds, then trims, then list pushes, then stamps, then reads. */
@@ -377,10 +374,9 @@ export class RecordWrites {
         ops.push({ op: "mapRemoveBelow", bin, key });
       });
     }
-    if (this.topTrimBins && this.topTrimBounds) {
-      for (let i = 0; i < this.topTrimBins.length; i++) {
-        const { above, keep, halfLifeSeconds } = this.topTrimBounds[i] as TopTrimBound;
-        const bin = this.topTrimBins[i] as string;
+    if (this.topTrims) {
+      for (const { bin, bound } of this.topTrims) {
+        const { above, keep, halfLifeSeconds } = bound;
         ops.push({ op: "mapTrimTop", bin, above, keep, halfLifeSeconds, now });
       }
     }
