@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { LmdbStore, type LmdbStoreOptions } from "../../src/store/lmdb/lmdb-store.js";
 import type { OperateRequest } from "../../src/store/port.js";
+import { spyOnSweepRounds } from "./support/sweep-transactions.js";
 
 // `groupedExpiryIndex` (the event log's environment): one expiry-index entry per expiry time and
 // set per transaction instead of one per record. Expired records must still all be swept, and
@@ -118,10 +119,7 @@ describe("LMDB grouped expiry index", () => {
     // Five transactions of 4 records: five grouped entries, 20 records.
     for (let t = 0; t < 5; t++) await store.operateMany(creates(ids(`t${t}-`, 4), 10));
     clock.now += 11_000;
-    const records = (
-      store as unknown as { records: { transaction: (...args: never[]) => unknown } }
-    ).records;
-    const transaction = vi.spyOn(records, "transaction");
+    const transaction = spyOnSweepRounds(store);
     expect(await store.sweepExpired()).toBe(20);
     // 12 (three entries: the third passes 10), 8 (two entries, under the limit: the sweep ends).
     expect(transaction).toHaveBeenCalledTimes(2);

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { LmdbStore } from "../../src/store/lmdb/lmdb-store.js";
 import { NUMBER_MAP_EXTENSION } from "../../src/store/lmdb/number-map-extension.js";
+import { spyOnSweepRounds } from "./support/sweep-transactions.js";
 
 const dir = mkdtempSync(join(tmpdir(), "reco-lmdb-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,11 +60,7 @@ describe("LMDB store specifics", () => {
     for (const id of ids) await store.put(key(id), { v: 1 }, { ttl: 10 });
     await store.put(key("later"), { v: 1 }, { ttl: 1_000 });
     now += 11_000;
-    // Transactions on the records database: the sweep's own (nothing else writes meanwhile).
-    const records = (
-      store as unknown as { records: { transaction: (...args: never[]) => unknown } }
-    ).records;
-    const transaction = vi.spyOn(records, "transaction");
+    const transaction = spyOnSweepRounds(store);
     expect(await store.sweepExpired()).toBe(45);
     // 10, 10, 10, 10 and 5 index entries: a round below the limit ends the sweep.
     expect(transaction).toHaveBeenCalledTimes(5);
