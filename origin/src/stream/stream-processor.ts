@@ -23,8 +23,6 @@ import type { StreamProcessor } from "./stream-processor-port.js";
 import { TopSizes } from "./top-sizes.js";
 import {
   type ReadTopTrim,
-  TOP_TRIM_ABOVE,
-  TOP_TRIM_TO,
   type TopTrim,
   type TopTrimBound,
   topTrimBound,
@@ -81,16 +79,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const windowTrims = new WindowTrims();
   const ttlRefreshes = new TtlRefreshes();
   const bins = regionalBins(region);
+  /** Each decayed_top feature's trim bound: above `above` entries, the `keep` best stay. */
+  const trimBounds: ReadonlyMap<DecayedTop, TopTrimBound> = new Map(
+    [...TOPS_BY_SET.values()].map((top) => [top, topTrimBound(top.storage)]),
+  );
   /**
    * Stores with `mapTrimTop` trim a top map inside the write that grows it;
    * on the others the write reads the size (or the map) back and `trimTops`
-   * trims in a second write.
+   * trims in a second write, which needs the sizes last seen.
    */
-  const trimBounds: ReadonlyMap<DecayedTop, TopTrimBound> | null = store.supportsTopTrim
-    ? new Map([...TOPS_BY_SET.values()].map((top) => [top, topTrimBound(top.storage)]))
-    : null;
-  /** Only the read-back trims need the sizes last seen. */
-  const topSizes = trimBounds ? null : new TopSizes();
+  const topSizes = store.supportsTopTrim ? null : new TopSizes();
   /** This region's bin of a decayed_top feature. */
   const topBin = (top: DecayedTop) => (top === TRENDING ? bins.trending : bins.coVisited);
 
@@ -141,13 +139,11 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const recordIds: string[] = [];
     for (const record of batch) {
       const top = TOPS_BY_SET.get(record.key.set);
-      const trimBound = top && trimBounds?.get(top);
-      if (trimBound) {
-        record.trimInsteadOfSize(topBin(top), trimBound);
-      } else if (top && topSizes) {
+      if (top) {
         const bin = topBin(top);
-        const bound = TOP_TRIM_ABOVE * top.storage.n;
-        if (topSizes.mayExceed(record.recordId, record.addedTopKeys(bin), bound)) {
+        const bound = trimBounds.get(top) as TopTrimBound;
+        if (!topSizes) record.trimInsteadOfSize(bin, bound);
+        else if (topSizes.mayExceed(record.recordId, record.addedTopKeys(bin), bound.above)) {
           record.readInsteadOfSize(bin);
         }
       }
@@ -201,12 +197,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       const bin = topBin(top);
       const value = result.bins[bin];
       if (value === undefined) return;
-      const { n } = top.storage;
+      const { above, keep } = trimBounds.get(top) as TopTrimBound;
       const keys = typeof value === "number" ? undefined : mapKeys(value);
       const size = typeof value === "number" ? value : (keys?.length ?? 0);
-      const trimmed = size > TOP_TRIM_ABOVE * n;
-      // After a trim the map holds the best 2n (if the trim fails, the next size read says so).
-      topSizes.set(recordId, trimmed ? TOP_TRIM_TO * n : size);
+      const trimmed = size > above;
+      // After a trim the map holds the `keep` best (if the trim fails, the next size read says so).
+      topSizes.set(recordId, trimmed ? keep : size);
       if (!trimmed) return;
       if (typeof value === "number") oversized.push({ key, bin, top: top.storage });
       else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen, keys });
