@@ -172,8 +172,8 @@ class AppliedLatency {
 
   wrap(processor: StreamProcessor): StreamProcessor {
     return {
-      apply: async (events, serialized) => {
-        await processor.apply(events, serialized);
+      apply: async (events, serialized, onWritten) => {
+        await processor.apply(events, serialized, onWritten);
         const now = performance.now();
         for (const event of events) {
           const sent = this.sentAt.get(event.id);

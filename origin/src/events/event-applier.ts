@@ -185,7 +185,12 @@ export class EventApplier {
     for (;;) {
       if (this.queue.length === 0) {
         this.notify();
-        if (this.stopping) break;
+        if (this.stopping) {
+          // A flush that fails once its writes were in puts its batch back (`requeue`).
+          await this.marking;
+          if (this.queue.length > 0) continue;
+          break;
+        }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
         if (this.lingerMs > 0 && !this.stopping) await sleep(this.lingerMs);
@@ -197,7 +202,7 @@ export class EventApplier {
       const events = batch.flatMap((entry) => entry.events);
       // Taken: room for the deliveries of the next flush.
       this.queuedEvents -= events.length;
-      this.applyingEvents = events.length;
+      this.applyingEvents += events.length;
       this.notify();
       try {
         await this.flush(batch, events);
@@ -208,6 +213,7 @@ export class EventApplier {
         // Still logged and pending: put the batch back and retry (at least once, never lost).
         this.queue.unshift(...batch);
         this.queuedEvents += events.length;
+        this.applyingEvents -= events.length;
         failures++;
         this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
         this.options.logger?.warn(
@@ -219,7 +225,6 @@ export class EventApplier {
         continue;
       } finally {
         this.running = false;
-        this.applyingEvents = 0;
       }
       this.notify();
     }
@@ -231,35 +236,73 @@ export class EventApplier {
   /**
    * Applies a batch, then marks it in the background: the next batch is
    * applied (on LMDB by the worker thread) while this one is marked (here).
-   * Marks stay in order and at most one is in flight; a batch's events are
-   * released (`onApplied`) only once marked.
+   * Returns once the batch's writes are in (a processor that says so: the
+   * LMDB one, whose next transaction then runs while this one is flushed to
+   * disk) or else applied; marking waits until they are durable. Marks stay
+   * in order and at most one is in flight; a batch's events are released
+   * (`onApplied`) only once marked.
    */
   private async flush(batch: Entry[], events: AcceptedEvent[]): Promise<void> {
     const { processor, failpoint } = this.options;
     await crashAt(failpoint, "exit-before-apply", 300);
+    /** `null` once durable, else why the apply failed. */
+    let applied: Promise<unknown> = Promise.resolve(null);
     if (events.length > 0) {
       // Only when every delivery has its text (not after recovery): a processor in this thread
       // ignores it, one on a worker serialises the events itself.
       const serialized = batch.every((entry) => entry.json !== undefined)
         ? batch.map((entry) => entry.json as string)
         : undefined;
-      await processor.apply(events, serialized);
+      let onWritten = () => {};
+      const written = new Promise<void>((resolve) => {
+        onWritten = resolve;
+      });
+      const applying = processor.apply(events, serialized, onWritten);
+      // A failure before the writes are in fails the flush here (the loop retries it).
+      await Promise.race([written, applying]);
+      applied = applying.then(
+        () => null,
+        (error: unknown) => error ?? new Error("apply failed"),
+      );
     }
-    await crashAt(failpoint, "exit-after-apply");
     const previous = this.marking;
     this.marks++;
     this.marking = previous
-      .then(() => this.mark(batch, events))
+      .then(() => applied)
+      .then(async (failure) => {
+        if (failure !== null) return this.requeue(batch, events, failure);
+        await crashAt(failpoint, "exit-after-apply");
+        await this.mark(batch, events);
+      })
       // A mark never rejects (it retries); a throwing `onApplied` must not fail the next flush.
       .catch((error: unknown) => {
         this.options.logger?.warn({ err: String(error) }, "releasing applied events failed");
       })
       .finally(() => {
         this.marks--;
+        this.applyingEvents -= events.length;
         this.notify();
       });
     // Never more than one mark behind: the log's writes keep pace with the applies.
     await previous;
+  }
+
+  /**
+   * A batch whose writes were in but never became durable (the commit or
+   * its flush failed, or the worker died): still logged and pending, it goes
+   * back to the front of the queue. A later batch may have been applied
+   * meanwhile; the features it feeds are sums and newest-first lists that do
+   * not depend on which of two batches came first, save list order.
+   */
+  private requeue(batch: Entry[], events: AcceptedEvent[], error: unknown): void {
+    this.queue.unshift(...batch);
+    this.queuedEvents += events.length;
+    this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+    this.options.logger?.warn(
+      { err: String(error), events: events.length },
+      "logged events written but not made durable; retrying",
+    );
+    this.wake?.();
   }
 
   private async mark(batch: Entry[], events: AcceptedEvent[]): Promise<void> {

@@ -147,6 +147,14 @@ export class StoreError extends Error {
   }
 }
 
+/** A write transaction's synchronous reads and writes (`StorePort.transact`). */
+export interface StoreTransaction {
+  /** As `StorePort.batchGet`, seeing every earlier transaction's writes and this one's so far. */
+  batchGet(keys: readonly RecordKey[], bins?: readonly string[]): (StoreRecord | null)[];
+  /** As `StorePort.operateMany`: validated first, each record atomic, failures returned. */
+  operateMany(requests: readonly OperateRequest[]): (OperateResult | StoreError)[];
+}
+
 export interface StorePort {
   /** Which adapter this is, for logs and /healthz. */
   readonly kind: "lmdb" | "aerospike";
@@ -181,6 +189,16 @@ export interface StorePort {
    * have been written (as for a timed-out `operate`).
    */
   operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]>;
+  /**
+   * LMDB only (absent on Aerospike): runs `body` inside one write
+   * transaction and resolves with its result once the transaction is
+   * committed and flushed to disk. Its reads see every earlier write, so a
+   * read-compute-write needs no generation checks and no second round trip;
+   * and a transaction queued while the previous one is being flushed runs
+   * during that flush. A body that throws rejects the call, but what it
+   * wrote before throwing is committed: compute first, then write.
+   */
+  transact?<T>(body: (tx: StoreTransaction) => T): Promise<T>;
   /**
    * Every live record of a set, in no particular order (a full scan: for
    * small sets such as the event log's pending deliveries, never for feature

@@ -4,8 +4,10 @@ import {
   type BinValue,
   type OperateRequest,
   type OperateResult,
+  type RecordKey,
   StoreError,
   type StorePort,
+  type StoreRecord,
 } from "../store/port.js";
 import { CategoryLookup } from "./category-lookup.js";
 import { addCoVisits } from "./co-visitation.js";
@@ -57,10 +59,12 @@ const TOPS_BY_SET: ReadonlyMap<string, DecayedTop> = new Map([
  * Builds the stream processor. Per batch: one batched catalog read for
  * categories not cached and one batched read of the sessions' recent items
  * (co-visitation replays them), then one atomic `operate` per distinct
- * record, all in one `operateMany` (one LMDB transaction, Aerospike batch
- * writes). Follow-ups are batched too: the sessions whose intent category
- * moved (from the scores their operate read back) in one `operateMany`, and
- * oversized top maps in one `operateMany` of trims. On stores with
+ * record, all in one `operateMany` (Aerospike batch writes). Follow-ups are
+ * batched too: the sessions whose intent category moved (from the scores
+ * their operate read back) in one `operateMany`, and oversized top maps in
+ * one `operateMany` of trims. On LMDB (`transact`) the sessions' read, the
+ * writes and the intents are one transaction, which the next batch's can
+ * follow while this one is flushed to disk (`onWritten`). On stores with
  * `mapTrimTop` (LMDB) a top map is instead trimmed inside the write that
  * grows it: nothing is read back, no trim write follows. Elsewhere a top
  * map whose last known size says this batch may push it past the trim bound
@@ -79,6 +83,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const windowTrims = new WindowTrims();
   const ttlRefreshes = new TtlRefreshes();
   const bins = regionalBins(region);
+  /** LMDB's transactions (see `applyInTransaction`); absent on Aerospike. */
+  const transact = store.transact?.bind(store);
   /** Each decayed_top feature's trim bound: above `above` entries, the `keep` best stay. */
   const trimBounds: ReadonlyMap<DecayedTop, TopTrimBound> = new Map(
     [...TOPS_BY_SET.values()].map((top) => [top, topTrimBound(top.storage)]),
@@ -98,10 +104,17 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
    */
   async function updateIntents(moved: OperateRequest[]): Promise<number> {
     if (moved.length === 0) return 0;
-    const results = await store.operateMany(moved);
-    return results.filter(
-      (result) => result instanceof StoreError && result.code !== "generation_conflict",
-    ).length;
+    return countFailures(await store.operateMany(moved));
+  }
+
+  /** The batch's events in time order, with the categories of their items (catalog reads). */
+  async function lookUp(events: readonly AcceptedEvent[]): Promise<Lookups> {
+    const sorted = [...events].sort((a, b) => a.ts - b.ts);
+    const lookup: string[] = [];
+    for (const event of sorted) {
+      if (event.context?.category === undefined) lookup.push(...event.itemIds);
+    }
+    return { sorted, known: await categories.categories(lookup) };
   }
 
   /**
@@ -111,21 +124,11 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
    * garbage before the store's write runs: the scavenges during the write
    * copy only the requests.
    */
-  async function planWrites(
-    events: readonly AcceptedEvent[],
+  function planWrites(
+    { sorted, known }: Lookups,
+    priorSessions: ReadonlyMap<string, BinValue>,
     at: number,
-  ): Promise<{ requests: OperateRequest[]; recordIds: string[] }> {
-    const sorted = [...events].sort((a, b) => a.ts - b.ts);
-    const lookup: string[] = [];
-    const sessionIds = new Set<string>();
-    for (const event of sorted) {
-      if (event.context?.category === undefined) lookup.push(...event.itemIds);
-      if (event.sessionId !== undefined) sessionIds.add(event.sessionId);
-    }
-    const [known, priorSessions] = await Promise.all([
-      categories.categories(lookup),
-      readRecentItems([...sessionIds]),
-    ]);
+  ): PlannedWrites {
     const context: BatchContext = { bins, now: at, categories: known, windowTrims };
     const batch = new BatchWrites(ns);
     const touches: SessionTouches = new Map();
@@ -160,20 +163,77 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   /**
    * Not async itself: an async function keeps its parameters (and every
    * local) alive across each await, so the events would stay live through
-   * the store's write; only `planWrites` holds them.
+   * the store's write; only `lookUp` holds them.
    */
-  function apply(events: readonly AcceptedEvent[]): Promise<void> {
+  function apply(
+    events: readonly AcceptedEvent[],
+    _serialized?: readonly string[],
+    onWritten?: () => void,
+  ): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     const at = now();
-    return planWrites(events, at).then((planned) => write(planned, at));
+    if (transact)
+      return lookUp(events).then((lookups) => applyInTransaction(lookups, at, onWritten));
+    return lookUp(events)
+      .then(async (lookups) => planWrites(lookups, await readRecentItems(lookups.sorted), at))
+      .then((planned) => write(planned, at));
+  }
+
+  /**
+   * On a store with transactions (LMDB) the sessions' reads, the planning,
+   * the writes and the intents that moved are one transaction: it sees the
+   * previous batch's writes however far that one's flush to disk has got, so
+   * the next batch can be planned and written while this one is flushed.
+   */
+  async function applyInTransaction(
+    lookups: Lookups,
+    at: number,
+    onWritten: (() => void) | undefined,
+  ): Promise<void> {
+    const outcome = await (transact as NonNullable<StorePort["transact"]>)((tx) => {
+      const sessionIds = sessionIdsOf(lookups.sorted);
+      const prior = recentItemsOf(sessionIds, tx.batchGet(sessionKeys(sessionIds), [RECENT_ITEMS]));
+      const planned = planWrites(lookups, prior, at);
+      const followUps = afterWrites(planned, tx.operateMany(planned.requests), at);
+      // Within the transaction nothing wrote the sessions since: every generation check holds.
+      const intentFailures = countFailures(tx.operateMany(followUps.moved));
+      onWritten?.();
+      return { ...followUps, intentFailures };
+    });
+    const trims = await Promise.allSettled([
+      trimTops(store, outcome.oversized, at, outcome.readBack),
+    ]);
+    reportFollowUps({ status: "fulfilled", value: outcome.intentFailures }, trims[0]);
+    // Not acknowledged: the ingestion layer retries the batch.
+    if (outcome.failure) throw outcome.failure;
   }
 
   /** Sends the batch's writes, then its follow-ups (intents, read-back trims). */
-  async function write(
-    { requests, recordIds }: { requests: OperateRequest[]; recordIds: string[] },
-    at: number,
-  ): Promise<void> {
+  async function write({ requests, recordIds }: PlannedWrites, at: number): Promise<void> {
     const results = await store.operateMany(requests);
+    const { moved, oversized, readBack, failure } = afterWrites(
+      { requests, recordIds },
+      results,
+      at,
+    );
+    const [intents, trims] = await Promise.allSettled([
+      updateIntents(moved),
+      trimTops(store, oversized, at, readBack),
+    ]);
+    reportFollowUps(intents, trims);
+    // Not acknowledged: the ingestion layer retries the batch.
+    if (failure) throw failure;
+  }
+
+  /**
+   * What the batch's write results call for: sessions whose intent moved,
+   * top maps to trim (stores without `mapTrimTop`), and the first failure.
+   */
+  function afterWrites(
+    { requests, recordIds }: PlannedWrites,
+    results: (OperateResult | StoreError)[],
+    at: number,
+  ): FollowUps {
     const moved: OperateRequest[] = [];
     const oversized: TopTrim[] = [];
     const readBack: ReadTopTrim[] = [];
@@ -207,10 +267,14 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       if (typeof value === "number") oversized.push({ key, bin, top: top.storage });
       else readBack.push({ key, bin, top: top.storage, map: value, gen: result.gen, keys });
     });
-    const [intents, trims] = await Promise.allSettled([
-      updateIntents(moved),
-      trimTops(store, oversized, at, readBack),
-    ]);
+    return { moved, oversized, readBack, failure };
+  }
+
+  /** Logs follow-ups that failed: best effort, the next write retries them. */
+  function reportFollowUps(
+    intents: PromiseSettledResult<number>,
+    trims: PromiseSettledResult<number>,
+  ): void {
     const failed = [intents, trims].map((outcome) =>
       outcome.status === "rejected"
         ? String(outcome.reason)
@@ -224,27 +288,68 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         "stream follow-up writes failed (session intent or top-map trim); the next write retries",
       );
     }
-    // Not acknowledged: the ingestion layer retries the batch.
-    if (failure) throw failure;
   }
 
   /** The sessions' recent items before this batch (one batched read), for co-visitation. */
-  async function readRecentItems(sessionIds: string[]): Promise<Map<string, BinValue>> {
-    const out = new Map<string, BinValue>();
-    if (sessionIds.length === 0) return out;
-    const bin = SESSION_FEATURES.recentItems.bin;
-    const records = await store.batchGet(
-      sessionIds.map((id) => featureRecordKey(ns, "session", id)),
-      [bin],
-    );
-    sessionIds.forEach((id, i) => {
-      const value = records[i]?.bins[bin];
-      if (value !== undefined) out.set(id, value);
-    });
-    return out;
+  async function readRecentItems(sorted: readonly AcceptedEvent[]): Promise<Map<string, BinValue>> {
+    const sessionIds = sessionIdsOf(sorted);
+    if (sessionIds.length === 0) return new Map();
+    return recentItemsOf(sessionIds, await store.batchGet(sessionKeys(sessionIds), [RECENT_ITEMS]));
+  }
+
+  function sessionKeys(sessionIds: readonly string[]): RecordKey[] {
+    return sessionIds.map((id) => featureRecordKey(ns, "session", id));
   }
 
   return { apply };
+}
+
+/** The batch's catalog lookups, done before its transaction. */
+interface Lookups {
+  sorted: AcceptedEvent[];
+  known: Map<string, string>;
+}
+
+interface PlannedWrites {
+  requests: OperateRequest[];
+  /** The record id of each request, for the process-level memories. */
+  recordIds: string[];
+}
+
+interface FollowUps {
+  moved: OperateRequest[];
+  oversized: TopTrim[];
+  readBack: ReadTopTrim[];
+  failure: StoreError | null;
+}
+
+const RECENT_ITEMS = SESSION_FEATURES.recentItems.bin;
+
+/** The distinct sessions of the batch's events. */
+function sessionIdsOf(events: readonly AcceptedEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const event of events) if (event.sessionId !== undefined) ids.add(event.sessionId);
+  return [...ids];
+}
+
+/** Each session's recent items as read (sessions without any are left out). */
+function recentItemsOf(
+  sessionIds: readonly string[],
+  records: readonly (StoreRecord | null)[],
+): Map<string, BinValue> {
+  const out = new Map<string, BinValue>();
+  sessionIds.forEach((id, i) => {
+    const value = records[i]?.bins[RECENT_ITEMS];
+    if (value !== undefined) out.set(id, value);
+  });
+  return out;
+}
+
+/** Intent writes that failed for a reason other than a newer write winning. */
+function countFailures(results: readonly (OperateResult | StoreError)[]): number {
+  return results.filter(
+    (result) => result instanceof StoreError && result.code !== "generation_conflict",
+  ).length;
 }
 
 /**

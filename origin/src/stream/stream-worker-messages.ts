@@ -27,6 +27,8 @@ export type ToStreamWorker =
 /** Worker -> main thread. */
 export type FromStreamWorker =
   | { kind: "ready" }
+  /** The batch's writes are in the store's transaction (not yet durable: `applied` says so). */
+  | { kind: "written"; id: number }
   | { kind: "applied"; id: number }
   /** `code` is the `StoreError` code, `null` for any other error. */
   | { kind: "failed"; id: number; code: StoreErrorCode | null; message: string }

@@ -59,7 +59,9 @@ port.on("message", (message: ToStreamWorker) => {
     failed(error);
     return;
   }
-  processor.apply(events).then(() => post({ kind: "applied", id }), failed);
+  processor
+    .apply(events, undefined, () => post({ kind: "written", id }))
+    .then(() => post({ kind: "applied", id }), failed);
 });
 post({ kind: "ready" });
 

@@ -42,10 +42,17 @@ function startWorker(data: StreamWorkerData): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+/** An apply the worker has not answered yet. */
+interface PendingApply {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  onWritten: (() => void) | undefined;
+}
+
 /** One running worker and the applies it has not answered yet. */
 interface WorkerHandle {
   worker: Worker;
-  pending: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  pending: Map<number, PendingApply>;
   /** Set once the thread is gone: a new one is started for the next apply. */
   dead: boolean;
   onClosed: (() => void) | null;
@@ -72,6 +79,9 @@ function spawn(data: StreamWorkerData, logger: Logger | undefined): Promise<Work
       switch (message.kind) {
         case "ready":
           resolve(handle);
+          break;
+        case "written":
+          handle.pending.get(message.id)?.onWritten?.();
           break;
         case "applied":
           handle.pending.get(message.id)?.resolve();
@@ -111,9 +121,11 @@ function spawn(data: StreamWorkerData, logger: Logger | undefined): Promise<Work
  * and acknowledges deliveries while the worker aggregates and writes the
  * features, so the two halves of ingestion use both cores. The worker opens
  * its own store on the same configuration (LMDB: the same environment;
- * lmdb-js shares it between threads). `apply` resolves once the worker's
- * writes are durable and rejects with the worker's `StoreError` code, exactly
- * as the in-thread processor does. A worker that dies fails its batches as
+ * lmdb-js shares it between threads). `apply` calls `onWritten` once the
+ * worker's transaction holds the batch's writes, resolves once they are
+ * durable and rejects with the worker's `StoreError` code, exactly as the
+ * in-thread processor does; the worker takes a batch sent before the last
+ * one is durable, and its transaction runs while that one is flushed. A worker that dies fails its batches as
  * `unavailable` (the applier retries them; a batch whose writes had
  * committed is applied again, the same window as a crash before the mark)
  * and the next batch starts a new worker.
@@ -143,7 +155,11 @@ export async function createThreadedStreamProcessor(
   }
 
   return {
-    async apply(events: readonly AcceptedEvent[], serialized?: readonly string[]): Promise<void> {
+    async apply(
+      events: readonly AcceptedEvent[],
+      serialized?: readonly string[],
+      onWritten?: () => void,
+    ): Promise<void> {
       if (events.length === 0) return;
       if (closed) throw new StoreError("unavailable", "the stream processor is closed");
       const handle = await live().catch((error: unknown) => {
@@ -151,7 +167,7 @@ export async function createThreadedStreamProcessor(
       });
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
-        handle.pending.set(id, { resolve, reject });
+        handle.pending.set(id, { resolve, reject, onWritten });
         const message: ToStreamWorker = {
           kind: "apply",
           id,

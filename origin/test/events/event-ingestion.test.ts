@@ -160,6 +160,71 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     expect(await viewsCounted(store, ns, item, region)).toBe(13);
   });
 
+  it("starts the next flush once a flush's writes are in, and marks a flush only once it is durable", async () => {
+    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+    const inner = viewsProcessor(store, ns);
+    let makeDurable!: () => void;
+    const durable = new Promise<void>((resolve) => (makeDurable = resolve));
+    const started: number[] = [];
+    // Writes at once and says so; the first flush stays not durable until `makeDurable()`.
+    const processor: StreamProcessor = {
+      async apply(events, _serialized, onWritten) {
+        started.push(events.length);
+        await inner.apply(events);
+        onWritten?.();
+        if (started.length === 1) await durable;
+      },
+    };
+    const ingestion = ingestionOf(processor, { log, applier: { lingerMs: 0 } });
+    const item = `it-${tag}-w`;
+    const first = [1, 2].map(() => viewEvent({ itemIds: [item], region }));
+    const second = [1, 2, 3].map(() => viewEvent({ itemIds: [item], region }));
+    await ingestion.ingest(first);
+    while (started.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await ingestion.ingest(second);
+    while (started.length === 1) await new Promise((resolve) => setTimeout(resolve, 1));
+    // The second flush was applied while the first is still not durable: neither is marked yet
+    // (marks stay in order), though both are written.
+    expect(started).toEqual([2, 3]);
+    expect(await viewsCounted(store, ns, item, region)).toBe(5);
+    expect(await log.statuses([...first, ...second].map((e) => e.id))).toEqual(
+      [...first, ...second].map(() => "pending"),
+    );
+    makeDurable();
+    await ingestion.stop();
+    expect(await log.statuses([...first, ...second].map((e) => e.id))).toEqual(
+      [...first, ...second].map(() => "applied"),
+    );
+  });
+
+  it("applies again a flush that fails after its writes were in, and loses nothing", async () => {
+    const log = createEventLog(store, ns, DEDUPE_WINDOW_SECONDS);
+    const inner = viewsProcessor(store, ns);
+    let calls = 0;
+    // The first apply reports its writes in, then fails as a failed commit would: nothing stays.
+    const processor: StreamProcessor = {
+      async apply(events, _serialized, onWritten) {
+        calls++;
+        if (calls === 1) {
+          onWritten?.();
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          throw new StoreError("unavailable", "commit failed (test)");
+        }
+        await inner.apply(events);
+        onWritten?.();
+      },
+    };
+    const ingestion = ingestionOf(processor, { log });
+    const item = `it-${tag}-x`;
+    const events = [1, 2, 3].map(() => viewEvent({ itemIds: [item], region }));
+    expect(await ingestion.ingest(events)).toMatchObject({ applied: 3 });
+    await ingestion.stop();
+    expect(calls).toBe(2);
+    expect(await viewsCounted(store, ns, item, region)).toBe(3);
+    expect(await log.statuses(events.map((e) => e.id))).toEqual(events.map(() => "applied"));
+    expect(await log.pendingDeliveries()).toEqual([]);
+  });
+
   it("applies everything accepted before stop() resolves", async () => {
     const slow: StreamProcessor = {
       async apply(events) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AcceptedEvent, EventType } from "#shared/api/events";
 import { recordKeys } from "../../src/catalog/record-keys.js";
 import { featureRecordKey, joinKey, regionalBin } from "../../src/features/layout.js";
-import type { OperateRequest, StorePort } from "../../src/store/port.js";
+import type { OperateRequest, StorePort, StoreTransaction } from "../../src/store/port.js";
 import { CO_VISIT_PARTNERS } from "../../src/stream/co-visitation.js";
 import { SESSION_TTL_SECONDS } from "../../src/stream/session-intent.js";
 import { createStreamProcessor } from "../../src/stream/stream-processor.js";
@@ -236,16 +236,35 @@ export function streamProcessorSuite(name: string, open: () => Promise<TestStore
       const session = id("s-ttl");
       // The real store underneath; only the TTLs the processor sends for the session are noted.
       const sent: (number | undefined)[] = [];
+      const note = (requests: readonly OperateRequest[]) => {
+        for (const request of requests) {
+          if (request.key.set === "fe_session" && request.key.key === session) {
+            sent.push(request.options?.ttl);
+          }
+        }
+      };
+      const { transact } = target.store;
       const store: StorePort = Object.create(target.store, {
         operateMany: {
           value: (requests: readonly OperateRequest[]) => {
-            for (const request of requests) {
-              if (request.key.set === "fe_session" && request.key.key === session) {
-                sent.push(request.options?.ttl);
-              }
-            }
+            note(requests);
             return target.store.operateMany(requests);
           },
+        },
+        // LMDB: the processor writes through a transaction's `operateMany`.
+        transact: {
+          value: transact
+            ? <T>(body: (tx: StoreTransaction) => T) =>
+                transact.call(target.store, (tx) =>
+                  body({
+                    batchGet: tx.batchGet,
+                    operateMany: (requests) => {
+                      note(requests);
+                      return tx.operateMany(requests);
+                    },
+                  }),
+                )
+            : undefined,
         },
       });
       const processor = createStreamProcessor({

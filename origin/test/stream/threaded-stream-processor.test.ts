@@ -71,6 +71,33 @@ describe("threaded stream processor (LMDB)", () => {
     expect((await read("item_region", joinKey(["c2", "eu"]), "views_1h", now)).value).toBe(1);
   });
 
+  it("says when a batch's writes are in, before it is durable, and a batch sent then sees them", async () => {
+    const now = Date.now();
+    const view = (i: number, item: string): AcceptedEvent => ({
+      id: `written-${i}`,
+      type: "view",
+      sessionId: "s-written",
+      itemIds: [item],
+      region: "eu",
+      ts: now - 1000 + i,
+    });
+    const order: string[] = [];
+    let second: Promise<void> | undefined;
+    const first = processor.apply([view(1, "w1")], undefined, () => {
+      order.push("written");
+      // Sent as the applier sends its next flush: co-visitation needs the first batch's item.
+      second = processor.apply([view(2, "w2")]);
+    });
+    await first.then(() => order.push("durable"));
+    expect(order).toEqual(["written", "durable"]);
+    await second;
+    const read = featureReader(store, config.namespace, ["eu"]);
+    expect((await read("session", "s-written", "recent_items", now)).value).toEqual(["w2", "w1"]);
+    expect((await read("item_region", joinKey(["w2", "eu"]), "co_visited", now)).value).toEqual([
+      "w1",
+    ]);
+  });
+
   it("fails a dead worker's batch as retryable and applies the next one on a new worker", async () => {
     const crashing = await createThreadedStreamProcessor({
       store: config,

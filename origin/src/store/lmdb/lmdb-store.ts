@@ -11,6 +11,7 @@ import {
   StoreError,
   type StorePort,
   type StoreRecord,
+  type StoreTransaction,
   TTL_KEEP,
   TTL_NEVER,
   type WriteOptions,
@@ -401,6 +402,11 @@ export class LmdbStore implements StorePort {
     keys: readonly RecordKey[],
     bins?: readonly string[],
   ): Promise<(StoreRecord | null)[]> {
+    return this.readMany(keys, bins);
+  }
+
+  /** `batchGet`'s reads, synchronous: inside a write transaction they see its writes so far. */
+  private readMany(keys: readonly RecordKey[], bins?: readonly string[]): (StoreRecord | null)[] {
     const now = this.now();
     const names = binNames(bins);
     const out = new Array<StoreRecord | null>(keys.length);
@@ -476,6 +482,30 @@ export class LmdbStore implements StorePort {
 
   async operateMany(requests: readonly OperateRequest[]): Promise<(OperateResult | StoreError)[]> {
     const results = new Array<OperateResult | StoreError>(requests.length);
+    const valid = this.validateEach(requests, results);
+    // One transaction, one commit: the records are independent, each stays atomic.
+    if (valid.length > 0) await this.write(() => this.operateValid(requests, valid, results));
+    return results;
+  }
+
+  transact<T>(body: (tx: StoreTransaction) => T): Promise<T> {
+    return this.write(() =>
+      body({
+        batchGet: (keys, bins) => this.readMany(keys, bins),
+        operateMany: (requests) => {
+          const results = new Array<OperateResult | StoreError>(requests.length);
+          this.operateValid(requests, this.validateEach(requests, results), results);
+          return results;
+        },
+      }),
+    );
+  }
+
+  /** The indexes of the valid requests; each invalid one's error goes in `results`. */
+  private validateEach(
+    requests: readonly OperateRequest[],
+    results: (OperateResult | StoreError)[],
+  ): number[] {
     const valid: number[] = [];
     requests.forEach((request, i) => {
       try {
@@ -486,22 +516,25 @@ export class LmdbStore implements StorePort {
         results[i] = error;
       }
     });
-    if (valid.length > 0) {
-      // One transaction, one commit: the records are independent, each stays atomic.
-      await this.write(() => {
-        const now = this.now();
-        for (const i of valid) {
-          const request = requests[i] as OperateRequest;
-          results[i] = this.operateInTransaction(
-            request.key,
-            request.operations,
-            request.options ?? {},
-            now,
-          );
-        }
-      });
+    return valid;
+  }
+
+  /** The valid requests' operates, into `results`; call inside a write transaction. */
+  private operateValid(
+    requests: readonly OperateRequest[],
+    valid: readonly number[],
+    results: (OperateResult | StoreError)[],
+  ): void {
+    const now = this.now();
+    for (const i of valid) {
+      const request = requests[i] as OperateRequest;
+      results[i] = this.operateInTransaction(
+        request.key,
+        request.operations,
+        request.options ?? {},
+        now,
+      );
     }
-    return results;
   }
 
   private validateOperate(
