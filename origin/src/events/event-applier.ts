@@ -150,6 +150,8 @@ export class EventApplier {
   }
 
   private finished = false;
+  /** Flushes in a row that failed after their writes were in (`requeue`); 0 after a durable one. */
+  private lateFailures = 0;
   /** Marks in flight (at most one: the previous flush's, while the next one applies). */
   private marks = 0;
   private marking: Promise<void> = Promise.resolve();
@@ -195,6 +197,11 @@ export class EventApplier {
         this.wake = null;
         if (this.lingerMs > 0 && !this.stopping) await sleep(this.lingerMs);
         continue;
+      }
+      if (this.lateFailures > 0) {
+        // Flushes keep failing once written (commit or disk trouble): back off as for any failure.
+        if (this.stopping && this.lateFailures >= 5) break;
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(this.lateFailures, 5)));
       }
       this.running = true;
       const started = performance.now();
@@ -271,6 +278,7 @@ export class EventApplier {
       .then(() => applied)
       .then(async (failure) => {
         if (failure !== null) return this.requeue(batch, events, failure);
+        this.lateFailures = 0;
         await crashAt(failpoint, "exit-after-apply");
         await this.mark(batch, events);
       })
@@ -290,16 +298,17 @@ export class EventApplier {
   /**
    * A batch whose writes were in but never became durable (the commit or
    * its flush failed, or the worker died): still logged and pending, it goes
-   * back to the front of the queue. A later batch may have been applied
-   * meanwhile; the features it feeds are sums and newest-first lists that do
-   * not depend on which of two batches came first, save list order.
+   * back to the front of the queue. The flush after it may have been applied
+   * meanwhile: counters are sums and come out the same; only recent-item
+   * lists and last actions may order the two flushes' events differently.
    */
   private requeue(batch: Entry[], events: AcceptedEvent[], error: unknown): void {
     this.queue.unshift(...batch);
     this.queuedEvents += events.length;
+    this.lateFailures++;
     this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
     this.options.logger?.warn(
-      { err: String(error), events: events.length },
+      { err: String(error), events: events.length, failures: this.lateFailures },
       "logged events written but not made durable; retrying",
     );
     this.wake?.();

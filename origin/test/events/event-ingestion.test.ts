@@ -165,14 +165,14 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     const inner = viewsProcessor(store, ns);
     let makeDurable!: () => void;
     const durable = new Promise<void>((resolve) => (makeDurable = resolve));
-    const started: number[] = [];
+    const written: number[] = [];
     // Writes at once and says so; the first flush stays not durable until `makeDurable()`.
     const processor: StreamProcessor = {
       async apply(events, _serialized, onWritten) {
-        started.push(events.length);
         await inner.apply(events);
+        written.push(events.length);
         onWritten?.();
-        if (started.length === 1) await durable;
+        if (written.length === 1) await durable;
       },
     };
     const ingestion = ingestionOf(processor, { log, applier: { lingerMs: 0 } });
@@ -180,12 +180,12 @@ describeEachStore("event ingestion (write-behind applier)", (variant) => {
     const first = [1, 2].map(() => viewEvent({ itemIds: [item], region }));
     const second = [1, 2, 3].map(() => viewEvent({ itemIds: [item], region }));
     await ingestion.ingest(first);
-    while (started.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (written.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     await ingestion.ingest(second);
-    while (started.length === 1) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (written.length === 1) await new Promise((resolve) => setTimeout(resolve, 1));
     // The second flush was applied while the first is still not durable: neither is marked yet
     // (marks stay in order), though both are written.
-    expect(started).toEqual([2, 3]);
+    expect(written).toEqual([2, 3]);
     expect(await viewsCounted(store, ns, item, region)).toBe(5);
     expect(await log.statuses([...first, ...second].map((e) => e.id))).toEqual(
       [...first, ...second].map(() => "pending"),
