@@ -76,7 +76,8 @@ export class EventApplier {
       min: 1_000,
       // 20,000: past it the processor gains little (fewer hot-record writes per event flatten out).
       max: options.maxBatchEvents ?? 20_000,
-      // 0.5 s for two flushes (the one applying and the one an event joins): the edge's queue
+      // 0.5 s for two flushes (the one applying and the one an event joins) and the last one's
+      // flush to disk (`FlushSizing.durable`; LMDB's next flush runs during it): the edge's queue
       // adds up to 0.25 s in front of the 1 s bound, and the rate measured lags a box that
       // suddenly slows down. With 0.6 s, acknowledged -> applied under a full backlog reached
       // p99 0.72 s and max 0.76 s on the events bench (2026-11-23 20:10): past the 0.75 s left.
@@ -267,8 +268,12 @@ export class EventApplier {
       const applying = processor.apply(events, serialized, onWritten);
       // A failure before the writes are in fails the flush here (the loop retries it).
       await Promise.race([written, applying]);
+      const writtenAt = performance.now();
       applied = applying.then(
-        () => null,
+        () => {
+          this.sizing.durable(events.length, performance.now() - writtenAt);
+          return null;
+        },
         (error: unknown) => error ?? new Error("apply failed"),
       );
     }
@@ -341,15 +346,19 @@ const FIRST_FLUSH_EVENTS = 5_000;
 /**
  * Sizes flushes from the measured apply rate: under a full backlog an
  * acknowledged event waits for the flush being applied and then its own,
- * so a flush may hold what the processor applies in half the visibility
- * budget, within bounds. The rate follows flushes of at least half the
- * minimum (tinier ones are mostly fixed costs): down at once, up by halves.
+ * and then for its own to be flushed to disk, so a flush may hold what the
+ * processor applies in half of what is left of the visibility budget after
+ * that last wait, within bounds. The rate follows flushes of at least half
+ * the minimum (tinier ones are mostly fixed costs): down at once, up by
+ * halves; the wait for the disk likewise (up at once, down by halves).
  * Small flushes measure a lower rate than full ones, so under a growing
  * backlog flushes grow step by step: each measures the rate its size allows.
  */
 export class FlushSizing {
   /** Events per ms, `null` until a flush big enough was measured. */
   private rate: number | null = null;
+  /** How long a flush's writes took to become durable after they were in (ms). */
+  private durableLagMs = 0;
   /** The current flush size. */
   limit: number;
 
@@ -357,14 +366,32 @@ export class FlushSizing {
     this.limit = Math.min(bounds.max, Math.max(bounds.min, FIRST_FLUSH_EVENTS));
   }
 
-  /** A flush of `events` took `ms` (apply and the wait for the previous mark: the cycle). */
+  /**
+   * A flush of `events` took `ms` until its writes were in (or, for a
+   * processor that does not say, until durable), with the wait for the
+   * previous mark: the cycle.
+   */
   flushed(events: number, ms: number): void {
     if (events < this.bounds.min / 2 || ms <= 0) return;
     const rate = events / ms;
     // Down at once (the next flush must not overrun), up half way (one fast flush may be luck).
     this.rate = this.rate === null || rate < this.rate ? rate : (this.rate + rate) / 2;
+    this.resize();
+  }
+
+  /** A flush of `events` became durable `ms` after its writes were in (its commit's flush to disk). */
+  durable(events: number, ms: number): void {
+    if (events < this.bounds.min / 2 || ms < 0) return;
+    this.durableLagMs = ms > this.durableLagMs ? ms : (this.durableLagMs + ms) / 2;
+    this.resize();
+  }
+
+  private resize(): void {
+    if (this.rate === null) return;
     const { min, max, visibilityMs } = this.bounds;
-    const fits = Math.floor((this.rate * visibilityMs) / 2);
+    // The disk's share is capped at half the budget: a stalled disk must not shrink flushes to nothing.
+    const budget = visibilityMs - Math.min(this.durableLagMs, visibilityMs / 2);
+    const fits = Math.floor((this.rate * budget) / 2);
     this.limit = Math.min(max, Math.max(min, fits));
   }
 }

@@ -31,6 +31,24 @@ describe("FlushSizing", () => {
     expect(sizing.limit).toBe(2_000);
   });
 
+  it("leaves the wait for the disk out of the two flushes' budget, at most half of it", () => {
+    const sizing = new FlushSizing(bounds);
+    sizing.flushed(5_000, 250);
+    expect(sizing.limit).toBe(8_000);
+    // 20 events/ms; the writes took 200 ms more to be durable: two flushes share 600 ms.
+    sizing.durable(8_000, 200);
+    expect(sizing.limit).toBe(6_000);
+    // A shorter wait counts half way: (200 + 100) / 2 = 150 ms -> 650 ms left.
+    sizing.durable(6_000, 100);
+    expect(sizing.limit).toBe(6_500);
+    // A stalled disk takes at most half the budget.
+    sizing.durable(6_000, 5_000);
+    expect(sizing.limit).toBe(4_000);
+    // Tiny flushes do not measure it.
+    sizing.durable(100, 0);
+    expect(sizing.limit).toBe(4_000);
+  });
+
   it("goes no lower than the minimum", () => {
     const sizing = new FlushSizing(bounds);
     // 5,000 in 1 s = 5/ms: two flushes of 2,000 take 800 ms.
