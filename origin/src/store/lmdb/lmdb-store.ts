@@ -405,8 +405,17 @@ export class LmdbStore implements StorePort {
     return this.readMany(keys, bins);
   }
 
-  /** `batchGet`'s reads, synchronous: inside a write transaction they see its writes so far. */
-  private readMany(keys: readonly RecordKey[], bins?: readonly string[]): (StoreRecord | null)[] {
+  /**
+   * `batchGet`'s reads, synchronous. Inside a write transaction (`cached`
+   * false) they see its writes so far and leave the read cache alone: what
+   * they see is not committed yet, and a cache entry is trusted for as long
+   * as its set's committed version stays the same.
+   */
+  private readMany(
+    keys: readonly RecordKey[],
+    bins: readonly string[] | undefined,
+    cached = true,
+  ): (StoreRecord | null)[] {
     const now = this.now();
     const names = binNames(bins);
     const out = new Array<StoreRecord | null>(keys.length);
@@ -417,7 +426,9 @@ export class LmdbStore implements StorePort {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as RecordKey;
       assertValidKey(key);
-      if (i === 0 || key.ns !== k[0] || key.set !== k[1]) entry = this.cachedSet(key.ns, key.set);
+      if (cached && (i === 0 || key.ns !== k[0] || key.set !== k[1])) {
+        entry = this.cachedSet(key.ns, key.set);
+      }
       k[0] = key.ns;
       k[1] = key.set;
       k[2] = key.key;
@@ -491,7 +502,7 @@ export class LmdbStore implements StorePort {
   transact<T>(body: (tx: StoreTransaction) => T): Promise<T> {
     return this.write(() =>
       body({
-        batchGet: (keys, bins) => this.readMany(keys, bins),
+        batchGet: (keys, bins) => this.readMany(keys, bins, false),
         operateMany: (requests) => {
           const results = new Array<OperateResult | StoreError>(requests.length);
           this.operateValid(requests, this.validateEach(requests, results), results);
