@@ -184,28 +184,32 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
    * the writes and the intents that moved are one transaction: it sees the
    * previous batch's writes however far that one's flush to disk has got, so
    * the next batch can be planned and written while this one is flushed.
+   * Not async, and the events are let go of as the transaction takes them:
+   * nothing holds them while it waits for the flush and the next batch runs.
    */
-  async function applyInTransaction(
+  function applyInTransaction(
     lookups: Lookups,
     at: number,
     onWritten: (() => void) | undefined,
   ): Promise<void> {
-    const outcome = await (transact as NonNullable<StorePort["transact"]>)((tx) => {
-      const sessionIds = sessionIdsOf(lookups.sorted);
+    let taken: Lookups | null = lookups;
+    return (transact as NonNullable<StorePort["transact"]>)((tx) => {
+      const batch = taken as Lookups;
+      taken = null;
+      const sessionIds = sessionIdsOf(batch.sorted);
       const prior = recentItemsOf(sessionIds, tx.batchGet(sessionKeys(sessionIds), [RECENT_ITEMS]));
-      const planned = planWrites(lookups, prior, at);
+      const planned = planWrites(batch, prior, at);
       const followUps = afterWrites(planned, tx.operateMany(planned.requests), at);
       // Within the transaction nothing wrote the sessions since: every generation check holds.
       const intentFailures = countFailures(tx.operateMany(followUps.moved));
       onWritten?.();
       return { ...followUps, intentFailures };
+    }).then(async ({ oversized, readBack, failure, intentFailures }) => {
+      const [trims] = await Promise.allSettled([trimTops(store, oversized, at, readBack)]);
+      reportFollowUps({ status: "fulfilled", value: intentFailures }, trims);
+      // Not acknowledged: the ingestion layer retries the batch.
+      if (failure) throw failure;
     });
-    const trims = await Promise.allSettled([
-      trimTops(store, outcome.oversized, at, outcome.readBack),
-    ]);
-    reportFollowUps({ status: "fulfilled", value: outcome.intentFailures }, trims[0]);
-    // Not acknowledged: the ingestion layer retries the batch.
-    if (outcome.failure) throw outcome.failure;
   }
 
   /** Sends the batch's writes, then its follow-ups (intents, read-back trims). */
