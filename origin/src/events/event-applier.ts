@@ -46,7 +46,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The write-behind applier: deliveries are acknowledged once durably logged,
  * and this per-process loop applies everything logged so far to the
  * real-time features in batches sized by `FlushSizing` (5,000 events until
- * a rate is measured, then 1,000-20,000: what two flushes apply in 0.5 s),
+ * a rate is measured, then 1,000-20,000: what two flushes apply in 0.55 s less the wait for the disk),
  * then marks their deliveries done in the event log (which makes their
  * events applied).
  * A failed apply is retried with back-off (the entries stay queued and
@@ -76,12 +76,14 @@ export class EventApplier {
       min: 1_000,
       // 20,000: past it the processor gains little (fewer hot-record writes per event flatten out).
       max: options.maxBatchEvents ?? 20_000,
-      // 0.5 s for two flushes (the one applying and the one an event joins) and the last one's
+      // 0.55 s for two flushes (the one applying and the one an event joins) and the last one's
       // flush to disk (`FlushSizing.durable`; LMDB's next flush runs during it): the edge's queue
       // adds up to 0.25 s in front of the 1 s bound, and the rate measured lags a box that
-      // suddenly slows down. With 0.6 s, acknowledged -> applied under a full backlog reached
-      // p99 0.72 s and max 0.76 s on the events bench (2026-11-23 20:10): past the 0.75 s left.
-      visibilityMs: 500,
+      // suddenly slows down. Acknowledged -> durable under a full backlog on the events bench
+      // (2026-11-24 01:18, 500/batch): p99 0.53-0.57 s, max 0.55-0.58 s, as with 0.5 s (the
+      // same rows then: 51-61k events/s at 0.5 s, 57-63k at 0.55 s). Before flushes overlapped
+      // the disk, 0.6 s (with the disk inside each flush) reached max 0.76 s: past the 0.75 s left.
+      visibilityMs: 550,
     });
     this.batchLimit = this.sizing.limit;
     this.loop = this.run();
